@@ -1,0 +1,93 @@
+# The one command surface: README, CI and people call these targets. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m rasa
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+SPACY_MODEL := build/spacy/ivig_en
+MODEL := models/ivig.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)/meta.json \
+	bot/nlp/components.py bot/nlp/red_flags.py bot/nlp/red_flags.yml
+DEV_QUESTIONS ?= ../shared/content/dev-questions.yml
+STORIES ?= tests/stories
+
+# Rasa 3.6 needs Python 3.10: python3.10 on PATH, else a pyenv install.
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -n 1)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	@if [ -z "$(PYTHON310)" ]; then \
+		echo "Python 3.10 is needed (Rasa 3.6 does not run on 3.11+)."; \
+		echo "Install it, e.g. 'pyenv install 3.10.13', or set PYTHON310=/path/to/python3.10."; exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24"
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip check
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the Python 3.10 virtualenv with pinned packages
+
+$(SPACY_MODEL)/meta.json: $(VENV)/.installed bot/nlp/pipeline.py bot/nlp/vocabulary.yml
+	$(PY) -m bot.nlp.pipeline $(SPACY_MODEL)
+
+.PHONY: spacy
+spacy: $(SPACY_MODEL)/meta.json ## Build the project's spaCy pipeline
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name ivig
+	@touch $@
+
+.PHONY: train
+train: $(MODEL) ## Train the model when it is missing or older than its inputs
+
+.PHONY: run
+run: $(MODEL) node_modules/.installed ## Start the bot, its action server and the demo page (Ctrl-C stops all)
+	$(PY) -m bot run
+
+.PHONY: system-deps
+system-deps: ## Install Debian's chromium for the browser tests (needs root)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+.PHONY: validate
+validate: $(VENV)/.installed ## Check the training data and domain
+	$(RASA) data validate --config config.yml --domain domain.yml --data data
+
+.PHONY: test-unit
+test-unit: $(SPACY_MODEL)/meta.json ## Unit tests (content, actions, spaCy pipeline, red flags)
+	$(PY) -m pytest tests/unit -q
+
+.PHONY: test-stories
+test-stories: $(MODEL) ## Run the test stories (STORIES=path/to/file.yml for one file)
+	$(PY) -m bot.story_test $(STORIES)
+
+.PHONY: test-e2e
+test-e2e: $(MODEL) ## End-to-end tests over HTTP against real servers
+	$(PY) -m pytest tests/e2e -q
+
+.PHONY: test-browser
+test-browser: $(MODEL) system-deps node_modules/.installed ## The widget in headless Chromium
+	$(PY) -m pytest tests/browser -q
+
+.PHONY: test
+test: validate test-unit train test-stories test-e2e test-browser ## Everything CI runs
+
+.PHONY: eval
+eval: $(MODEL) ## Score the bot on the development questions (DEV_QUESTIONS=...)
+	$(PY) -m bot.evaluate $(DEV_QUESTIONS)
+
+.PHONY: clean
+clean: ## Remove the trained model and built pipeline
+	rm -rf build models results

@@ -1,0 +1,1 @@
+"""The IVIG / Long COVID assistant: curated content, NLP pipeline, widget and launcher."""

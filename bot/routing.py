@@ -1,0 +1,55 @@
+"""From what the NLU understood (intent + entities) to the topic that answers it.
+
+Intent names are topic ids. Entities from the domain vocabulary refine two things the
+classifier can blur: which study a question names, and which symptom it is about.
+"""
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from bot.content_store import TOPIC_IDS
+from bot.nlp.pipeline import canonical
+
+FALLBACK_INTENT = "nlu_fallback"
+STUDY_TOPICS: Dict[str, str] = {
+    "seibert2024": "study_vascular",
+    "thompson2023": "study_case_series",
+    "mcalpine2024": "study_sfn",
+    "reznik2021": "study_hypothesis",
+    "vernino2024": "evidence_limits",
+    "geerts2021": "evidence_limits",
+    "trial_in_pasc": "clinical_trials",
+    "trial_recover_autonomic": "clinical_trials",
+}
+SYMPTOM_TOPICS: Dict[str, str] = {
+    "brain_fog": "symptom_brain_fog",
+    "fatigue": "symptom_fatigue",
+    "neuropathic_pain": "symptom_pain_neuropathy",
+    "pots": "symptom_pots",
+    "heart_vascular": "symptom_heart_vascular",
+    "unstudied": "symptom_other",
+}
+# Intents whose answer is about one study: a named study decides which.
+STUDY_INTENTS = frozenset({"research_overview", "study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
+
+
+def entity_values(entities: Iterable[dict], label: str) -> List[str]:
+    """Canonical values of one entity label, in order of appearance, without repeats."""
+    values = [canonical(label, e.get("value", "")) for e in entities if e.get("entity") == label]
+    return list(dict.fromkeys(values))
+
+
+def named_studies(entities: Iterable[dict]) -> List[str]:
+    return [value for value in entity_values(entities, "STUDY") if value in STUDY_TOPICS]
+
+
+def topic_for(intent: Optional[str], entities: Sequence[dict] = ()) -> str:
+    """The topic id that answers a message classified as `intent`."""
+    if not intent or intent == FALLBACK_INTENT or intent not in TOPIC_IDS:
+        return "fallback"
+    studies = named_studies(entities)
+    if intent in STUDY_INTENTS and len(studies) == 1:
+        return STUDY_TOPICS[studies[0]]
+    if intent in SYMPTOM_TOPICS.values():
+        symptoms = [s for s in entity_values(entities, "SYMPTOM") if s in SYMPTOM_TOPICS]
+        if len(symptoms) == 1:
+            return SYMPTOM_TOPICS[symptoms[0]]
+    return intent

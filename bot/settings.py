@@ -1,0 +1,92 @@
+"""Configuration in one typed place: environment variables plus the clinic settings file.
+
+Every value has a default that runs locally; `.env.example` lists the variables.
+"""
+import dataclasses
+import functools
+import os
+import pathlib
+from typing import Dict, Optional, Tuple
+
+import yaml
+
+PACKAGE_DIR = pathlib.Path(__file__).parent
+PROJECT_DIR = PACKAGE_DIR.parent
+DEFAULT_CLINIC_FILE = PACKAGE_DIR / "clinic.yml"
+
+
+@dataclasses.dataclass(frozen=True)
+class Clinic:
+    """What a clinic sets: its name, contact, emergency and crisis numbers, safety addition."""
+
+    clinic_name: str
+    clinic_contact: str
+    emergency_number: str
+    crisis_line: str
+    safety_extra: str = ""
+
+    def placeholders(self) -> Dict[str, str]:
+        return {
+            "clinic_name": self.clinic_name,
+            "clinic_contact": self.clinic_contact,
+            "emergency_number": self.emergency_number,
+            "crisis_line": self.crisis_line,
+        }
+
+
+def load_clinic(path: Optional[pathlib.Path] = None) -> Clinic:
+    """Defaults from bot/clinic.yml, overridden field by field by the clinic's own file."""
+    values = yaml.safe_load(DEFAULT_CLINIC_FILE.read_text(encoding="utf-8"))
+    if path is not None:
+        overrides = yaml.safe_load(pathlib.Path(path).read_text(encoding="utf-8")) or {}
+        unknown = set(overrides) - set(values)
+        if unknown:
+            raise ValueError(f"{path}: unknown clinic settings {sorted(unknown)}")
+        values.update({key: value for key, value in overrides.items() if value is not None})
+    blank = [key for key in ("emergency_number", "crisis_line") if not str(values[key]).strip()]
+    if blank:
+        raise ValueError(f"clinic settings must not leave {blank} empty")
+    return Clinic(**{key: str(value) for key, value in values.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    clinic_file: Optional[pathlib.Path]
+    rasa_host: str
+    rasa_port: int
+    actions_port: int
+    demo_port: int
+    cors_origins: Tuple[str, ...]
+    api_token: str
+    max_message_chars: int
+    retention_days: int
+
+    @property
+    def clinic(self) -> Clinic:
+        return load_clinic(self.clinic_file)
+
+
+def _split(value: str) -> Tuple[str, ...]:
+    return tuple(part for part in value.replace(",", " ").split() if part)
+
+
+@functools.lru_cache(maxsize=None)
+def get_settings() -> Settings:
+    env = os.environ
+    demo_port = int(env.get("IVIG_DEMO_PORT", "8080"))
+    default_origins = f"http://localhost:{demo_port} http://127.0.0.1:{demo_port}"
+    clinic_file = env.get("IVIG_CLINIC_FILE")
+    origins = _split(env.get("IVIG_CORS_ORIGINS", default_origins))
+    if "*" in origins:
+        raise ValueError("IVIG_CORS_ORIGINS must list origins; '*' is not allowed")
+    return Settings(
+        clinic_file=pathlib.Path(clinic_file) if clinic_file else None,
+        rasa_host=env.get("IVIG_RASA_HOST", "127.0.0.1"),
+        rasa_port=int(env.get("IVIG_RASA_PORT", "5005")),
+        actions_port=int(env.get("IVIG_ACTIONS_PORT", "5055")),
+        demo_port=demo_port,
+        cors_origins=origins,
+        api_token=env.get("IVIG_API_TOKEN", ""),
+        max_message_chars=int(env.get("IVIG_MAX_MESSAGE_CHARS", "2000")),
+        retention_days=int(env.get("IVIG_RETENTION_DAYS", "90")),
+    )

@@ -1,0 +1,89 @@
+"""Runs testers' story files against the trained bot and says exactly what went wrong.
+
+    python -m bot.story_test [tests/stories | path/to/file.yml ...]
+
+Wraps `rasa test core`; for every failed story it prints the story name, the turn, and the
+expected step against the predicted one, and exits non-zero.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+from typing import List
+
+from bot.stack import MODEL_PATH, QUIET_ENV
+from bot.settings import PROJECT_DIR
+
+OUT_DIR = PROJECT_DIR / "results" / "stories"
+STORY = re.compile(r"^- story:\s*(.+)$")
+USER = re.compile(r"^\s*- user:\s*[|>]?-?\s*(.*)$")
+INTENT = re.compile(r"^\s*intent:\s*(\S+)\s*(?:#\s*predicted:\s*(\S+?):?\s.*)?$")
+ACTION = re.compile(r"^\s*- action:\s*(\S+)\s*(?:#\s*predicted:\s*(\S+))?")
+
+
+def failures(failed_stories: str) -> List[str]:
+    """Readable lines from Rasa's failed_test_stories.yml (`# predicted:` marks the wrong steps)."""
+    report, story, turn, user_text = [], "?", 0, ""
+    lines = failed_stories.splitlines()
+    for index, line in enumerate(lines):
+        if match := STORY.match(line):
+            story, turn = match.group(1).strip(), 0
+        elif match := USER.match(line):
+            turn += 1
+            user_text = match.group(1) or (lines[index + 1].strip() if index + 1 < len(lines) else "")
+        elif (match := INTENT.match(line)) and match.group(2):
+            report.append(
+                f"story {story!r}, turn {turn} (user: {user_text!r}): "
+                f"expected intent {match.group(1)}, predicted {match.group(2)}"
+            )
+        elif (match := ACTION.match(line)) and match.group(2):
+            report.append(
+                f"story {story!r}, after turn {turn} (user: {user_text!r}): "
+                f"expected action {match.group(1)}, predicted {match.group(2)}"
+            )
+    return report
+
+
+def main(argv=None) -> int:
+    paths = [pathlib.Path(p) for p in (argv if argv is not None else sys.argv[1:])] or [PROJECT_DIR / "tests" / "stories"]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"no such story file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    status = 0
+    for path in paths:
+        out = OUT_DIR / path.stem
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "failed_test_stories.yml").unlink(missing_ok=True)
+        command = [
+            sys.executable, "-m", "rasa", "test", "core", "--model", str(MODEL_PATH),
+            "--stories", str(path), "--out", str(out), "--no-plot",
+        ]
+        run = subprocess.run(command, cwd=PROJECT_DIR, env={**os.environ, **QUIET_ENV},
+                             capture_output=True, text=True)
+        failed_file = out / "failed_test_stories.yml"
+        if run.returncode != 0 or not failed_file.exists():
+            print(run.stdout[-3000:], run.stderr[-3000:], sep="\n", file=sys.stderr)
+            print(f"FAILED to run the stories in {path}", file=sys.stderr)
+            status = 1
+            continue
+        problems = failures(failed_file.read_text(encoding="utf-8"))
+        stories = len(re.findall(r"^- story:", _read_all(path), flags=re.M))
+        if problems:
+            status = 1
+            print(f"{path}: {len(problems)} wrong step(s) in {stories} stories")
+            for line in problems:
+                print(f"  FAIL {line}")
+        else:
+            print(f"{path}: all {stories} stories passed")
+    return status
+
+
+def _read_all(path: pathlib.Path) -> str:
+    files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The actions, run with rasa_sdk's CollectingDispatcher, trackers built from events and the real domain."""
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions
+from bot.answers import ReplyBuilder
+from bot.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY
+from bot.settings import load_clinic
+
+SAFETY_WORDS = "medical supervision"
+
+
+def tracker(intent, text="", entities=(), current_topic=None):
+    return Tracker(
+        sender_id="patient",
+        slots={"current_topic": current_topic},
+        latest_message={"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities), "text": text},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action, tr, domain):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tr, domain.as_dict()))
+    assert len(dispatcher.messages) == 1
+    return dispatcher.messages[0], events
+
+
+def test_every_action_is_in_the_domain(domain):
+    names = {cls().name() for cls in (
+        actions.ActionAnswerTopic, actions.ActionAnswerFollowUp, actions.ActionRecordFeedback)}
+    assert names <= set(domain.user_actions)
+
+
+def test_every_topic_intent_is_in_the_domain(domain):
+    assert set(TOPIC_IDS) - {"fallback"} <= set(domain.intents)
+
+
+@pytest.mark.parametrize("topic_id", [t for t in TOPIC_IDS if t != "fallback"])
+def test_topic_answer_follows_the_contract(topic_id, content, domain):
+    message, events = run(actions.ActionAnswerTopic(), tracker(topic_id), domain)
+    payload = message["custom"]
+    assert payload["topic"] == topic_id
+    if topic_id != "sources":
+        assert [c["id"] for c in payload["citations"]] == list(content.topics[topic_id].citations)
+    for citation in payload["citations"]:
+        assert citation["url"].startswith("https://") and citation["label"]
+    if topic_id in TOPICS_WITHOUT_SAFETY:
+        assert payload["safety"] is False
+    else:
+        assert payload["safety"] is True
+        assert message["text"].endswith(payload["safety_text"])
+        assert SAFETY_WORDS in payload["safety_text"].lower()
+    assert "{" not in message["text"], "a placeholder was left unfilled"
+    assert [b["payload"] for b in message["buttons"]] == [f"/{t}" for t in content.topics[topic_id].follow_ups]
+
+
+def test_a_topic_answer_remembers_the_topic(domain):
+    _, events = run(actions.ActionAnswerTopic(), tracker("study_vascular"), domain)
+    assert events == [SlotSet("current_topic", "study_vascular")]
+
+
+def test_fallback_asks_to_rephrase_with_suggestions(domain):
+    message, events = run(actions.ActionAnswerTopic(), tracker("nlu_fallback"), domain)
+    assert message["custom"]["topic"] == "fallback" and message["buttons"] and events == []
+
+
+def test_tell_me_more_keeps_the_topic(content, domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects"), domain)
+    assert message["custom"]["topic"] == "side_effects"
+    assert message["custom"]["kind"] == "more"
+    assert message["text"].startswith(content.topics["side_effects"].more.strip()[:40])
+
+
+def test_study_size_is_answered_about_the_study_just_discussed(content, domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("study_details", current_topic="study_vascular"), domain)
+    assert message["custom"]["topic"] == "study_vascular"
+    assert "21" in message["text"] and "29" in message["text"]
+    assert [c["id"] for c in message["custom"]["citations"]] == ["seibert2024"]
+
+
+def test_follow_up_without_a_topic_asks_what_to_expand(domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail"), domain)
+    assert message["custom"]["topic"] == "capabilities" and message["buttons"]
+
+
+def test_source_request_lists_the_citations_of_the_topic_just_discussed(domain):
+    message, _ = run(actions.ActionAnswerTopic(), tracker("sources", current_topic="study_sfn"), domain)
+    assert message["custom"]["topic"] == "sources"
+    assert [c["id"] for c in message["custom"]["citations"]] == ["mcalpine2024"]
+    assert "https://pmc.ncbi.nlm.nih.gov/articles/PMC11087026/" in message["text"]
+
+
+def test_source_request_naming_a_study_lists_that_study(domain):
+    entities = [{"entity": "STUDY", "value": "seibert"}]
+    message, _ = run(actions.ActionAnswerTopic(), tracker("sources", entities=entities), domain)
+    assert [c["id"] for c in message["custom"]["citations"]] == ["seibert2024"]
+
+
+def test_source_request_without_context_lists_every_reference(content, domain):
+    message, _ = run(actions.ActionAnswerTopic(), tracker("sources"), domain)
+    assert {c["id"] for c in message["custom"]["citations"]} == set(content.topics["sources"].citations)
+
+
+def test_named_study_routes_a_study_question(domain):
+    entities = [{"entity": "STUDY", "value": "thompson"}]
+    message, _ = run(actions.ActionAnswerTopic(), tracker("research_overview", entities=entities), domain)
+    assert message["custom"]["topic"] == "study_case_series"
+
+
+def test_emergency_uses_the_clinic_numbers(tmp_path, content):
+    clinic_file = tmp_path / "clinic.yml"
+    clinic_file.write_text("emergency_number: '112'\ncrisis_line: '116 123'\nsafety_extra: 'Clinic line: 555-0100.'\n")
+    builder = ReplyBuilder(content, load_clinic(clinic_file))
+    emergency = builder.answer("emergency")
+    assert "112" in emergency.text and emergency.text.endswith("Clinic line: 555-0100.")
+    assert SAFETY_WORDS in emergency.text.lower()
+    crisis = builder.answer("crisis")
+    assert "116 123" in crisis.text and "112" in crisis.text
+
+
+def test_default_clinic_settings_are_safe():
+    clinic = load_clinic()
+    assert "911" in clinic.emergency_number and "988" in clinic.crisis_line
+
+
+def test_a_clinic_cannot_blank_the_emergency_number(tmp_path):
+    clinic_file = tmp_path / "clinic.yml"
+    clinic_file.write_text("emergency_number: ''\n")
+    with pytest.raises(ValueError, match="emergency_number"):
+        load_clinic(clinic_file)
+
+
+def test_feedback_is_recorded_silently(domain):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(actions.ActionRecordFeedback().run(dispatcher, tracker("feedback"), domain.as_dict()))
+    assert dispatcher.messages == [] and events == []
