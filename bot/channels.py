@@ -1,0 +1,112 @@
+"""The REST and socket.io channels, guarded so that a patient is never left without an answer.
+
+Registered in credentials.yml under their module path; they keep the standard names, so the
+webhook stays at /webhooks/rest/webhook and socket.io clients use the standard events.
+
+The guard, around Rasa's message handling on both channels:
+- cleans the text (control characters) and cuts an oversized message, saying so;
+- answers an empty message with the "please rephrase" reply;
+- when the bot produced no reply (action server down) or takes longer than the reply timeout
+  (action server slow), sends the "cannot answer right now" reply with the safety message and
+  the clinic contact. A slow turn keeps running in the background, so nothing is lost from the
+  conversation.
+"""
+import asyncio
+import logging
+import os
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels import channel, rest, socketio
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+
+from bot.answers import Reply, ReplyBuilder
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Messages that expect no reply: widget feedback and conversation restarts.
+SILENT_SHORTCUTS = ("/feedback", "/restart", "/session_start")
+REPLY_TIMEOUT_SECONDS = float(os.environ.get("IVIG_REPLY_TIMEOUT", "10"))
+SenderCallback = Callable[[channel.UserMessage], Awaitable[Any]]
+_builder: Optional[ReplyBuilder] = None
+
+
+def builder() -> ReplyBuilder:
+    global _builder
+    if _builder is None:
+        _builder = ReplyBuilder()
+    return _builder
+
+
+def clean(text: Any) -> str:
+    return CONTROL_CHARACTERS.sub("", text if isinstance(text, str) else "")
+
+
+def as_message(reply: Reply) -> Dict[Text, Any]:
+    return {"text": reply.text, "buttons": reply.buttons, "custom": reply.payload}
+
+
+class _CountingOutput:
+    """Counts what the bot sends on the wrapped output channel."""
+
+    def __init__(self, output: channel.OutputChannel):
+        self.sent = 0
+        send = output.send_response
+
+        async def counting_send(recipient_id: Text, message: Dict[Text, Any]) -> None:
+            self.sent += 1
+            await send(recipient_id, message)
+
+        output.send_response = counting_send
+
+
+def guarded(on_new_message: SenderCallback) -> SenderCallback:
+    async def handle(message: channel.UserMessage) -> None:
+        output, recipient = message.output_channel, message.sender_id
+        text = clean(message.text).strip()
+        limit = get_settings().max_message_chars
+        if len(text) > limit:
+            text = text[:limit]
+            notice = builder().notice("message_too_long", max_chars=limit)
+            await output.send_response(recipient, {"text": notice})
+        if not text:
+            await output.send_response(recipient, as_message(builder().answer("fallback")))
+            return
+        message.text = text
+        counter = _CountingOutput(output)
+        turn = asyncio.ensure_future(on_new_message(message))
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), REPLY_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            logger.warning("reply took longer than %.0f s; sent the unavailable notice", REPLY_TIMEOUT_SECONDS)
+        except Exception:
+            logger.exception("handling a message failed")
+        if counter.sent == 0 and not text.startswith(SILENT_SHORTCUTS):
+            await output.send_response(recipient, as_message(builder().service_unavailable()))
+
+    return handle
+
+
+class RestInput(rest.RestInput):
+    """The REST channel; refuses requests without a usable sender id or message with a 400."""
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        body = req.json
+        sender = body.get("sender") if isinstance(body, dict) else None
+        if not isinstance(sender, str) or not sender.strip() or len(sender) > 128:
+            raise InvalidUsage("'sender' must be a non-empty string of at most 128 characters")
+        if not isinstance(body.get("message"), str):
+            raise InvalidUsage("'message' must be a string")
+        return sender
+
+    def blueprint(self, on_new_message: SenderCallback):
+        return super().blueprint(guarded(on_new_message))
+
+
+class SocketIOInput(socketio.SocketIOInput):
+    """The socket.io channel with the standard events, guarded like the REST channel."""
+
+    def blueprint(self, on_new_message: SenderCallback):
+        return super().blueprint(guarded(on_new_message))
