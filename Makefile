@@ -91,3 +91,11 @@ eval: $(MODEL) ## Score the bot on the development questions (DEV_QUESTIONS=...)
 .PHONY: clean
 clean: ## Remove the trained model and built pipeline
 	rm -rf build models results
+
+.PHONY: feedback
+feedback: $(VENV)/.installed ## Count the widget's thumbs up/down per topic
+	$(PY) -m bot.conversations feedback
+
+.PHONY: retention
+retention: $(VENV)/.installed ## Delete conversations older than IVIG_RETENTION_DAYS (default 90)
+	$(PY) -m bot.conversations retention
