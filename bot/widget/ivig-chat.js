@@ -157,7 +157,17 @@
   wrap.style.setProperty('--l', linkColor);
   wrap.style.setProperty('--z', String(parseInt(cfg.zIndex, 10) || DEFAULTS.zIndex));
   root.appendChild(wrap);
-  panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); close(); } });
+  var full = window.matchMedia ? window.matchMedia('(max-width:520px)') : { matches: false };
+  panel.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') { e.preventDefault(); close(); }
+    // Full screen (phones): the page behind is covered, so Tab cycles within the panel.
+    if (e.key === 'Tab' && full.matches) {
+      var f = panel.querySelectorAll('button:not([disabled]),input,a[href],[tabindex="0"]');
+      var first = f[0], last = f[f.length - 1], a = root.activeElement;
+      if (e.shiftKey && a === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && a === last) { e.preventDefault(); first.focus(); }
+    }
+  });
 
   function open() {
     panel.hidden = false; launch.hidden = true; launch.setAttribute('aria-expanded', 'true');
@@ -237,10 +247,10 @@
   function render(items, onlyButtons) {
     var n = 0;
     for (var i = 0; i < items.length; i++) {
-      var it = items[i] || {}, custom = null;
+      var it = items[i] || {}, custom = it.custom || null;
       if (typeof it.text === 'string' || it.buttons) {
         var next = items[i + 1];
-        if (next && next.custom && typeof next.text !== 'string') { custom = next.custom; i++; }
+        if (!custom && next && next.custom && typeof next.text !== 'string') { custom = next.custom; i++; }
         if (onlyButtons) it = { buttons: it.buttons };
         addBot(it, custom, !onlyButtons); n++;
       } else if (it.custom && typeof it.custom === 'object') { addBot({}, it.custom, true); n++; }

@@ -107,6 +107,17 @@ def unreachable_demo_server() -> Iterator[DemoServer]:
 
 
 @pytest.fixture(scope="session")
+def foreign_demo_server(rasa_stack) -> Iterator[DemoServer]:
+    """The demo page on an origin the bot's CORS allow-list does not name, talking to the real bot."""
+    port = free_port()
+    while port == rasa_stack.demo_port:
+        port = free_port()
+    server = start_demo_server(port, rasa_stack.rasa_url)
+    yield server
+    stop_demo_server(server)
+
+
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

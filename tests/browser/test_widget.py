@@ -6,6 +6,8 @@ content (bot/content/*.yml), so the assertions check that the real answer of the
 """
 import json
 import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Dict, List
 
@@ -297,6 +299,30 @@ def test_bot_unreachable_shows_error_with_safety_and_contact(page: Page, unreach
     assert run_axe(page, axe_script) == []
 
 
+def cors_headers(bot_url: str, origin: str) -> Dict[str, str]:
+    """The bot's answer to a browser's CORS preflight from `origin`."""
+    req = urllib.request.Request(f"{bot_url}/webhooks/rest/webhook", method="OPTIONS", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return {k.lower(): v for k, v in resp.headers.items()}
+    except urllib.error.HTTPError as err:
+        return {k.lower(): v for k, v in err.headers.items()}
+
+
+def test_bot_cors_allows_the_demo_origin_only(page: Page, demo_server, foreign_demo_server):
+    allowed = demo_server.url.rstrip("/")
+    foreign = foreign_demo_server.url.rstrip("/")
+    assert cors_headers(demo_server.bot_url, allowed).get("access-control-allow-origin") == allowed
+    assert cors_headers(demo_server.bot_url, foreign).get("access-control-allow-origin") in (None, "")
+    # In the browser, the page on the foreign origin cannot talk to the bot: the error state, not an answer.
+    open_widget(page, foreign_demo_server.url)
+    expect(page.locator(".log .m.err")).to_have_count(1)
+    expect(page.locator(".log .m.err .safe")).to_contain_text(BUILTIN_SAFETY)
+    expect(page.locator('.log .m[data-topic="greeting"]')).to_have_count(0)
+
+
 def test_offline_then_retry_reaches_the_bot(page: Page, context, demo_server):
     open_widget(page, demo_server.url)
     wait_for_greeting(page)
@@ -430,6 +456,12 @@ def test_phone_sized_viewport(new_page, demo_server, artifacts):
     assert sizes["inputFont"] == "16px", sizes  # no zoom-on-focus on phones
     assert min(sizes["close"]) >= 24, sizes
     page.screenshot(path=str(artifacts / "widget-phone.png"))
+    # Full screen covers the page, so Tab cycles within the panel: from Send back to Start over.
+    page.get_by_role("button", name="Send").focus()
+    page.keyboard.press("Tab")
+    assert deep_active(page)["text"] == "Start over"
+    page.keyboard.press("Shift+Tab")
+    assert deep_active(page)["text"] == "Send"
     page.get_by_role("button", name="Close chat").tap()
     expect(panel(page)).to_be_hidden()
     expect(launcher(page)).to_be_visible()
