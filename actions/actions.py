@@ -19,6 +19,10 @@ INTENT_STUDY_DETAILS = "study_details"
 _builder: Optional[ReplyBuilder] = None
 
 
+def latest_intent(tracker: Tracker) -> Optional[Text]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
 def builder() -> ReplyBuilder:
     """Content and clinic settings load on first use, not at import."""
     global _builder
@@ -55,9 +59,8 @@ class ActionAnswerTopic(AnswerAction):
         return "action_answer_topic"
 
     def reply_for(self, tracker: Tracker) -> Reply:
-        message = tracker.latest_message or {}
-        entities = message.get("entities") or []
-        topic = topic_for((message.get("intent") or {}).get("name"), entities)
+        entities = (tracker.latest_message or {}).get("entities") or []
+        topic = topic_for(latest_intent(tracker), entities)
         if topic == "sources":
             return builder().sources(tracker.get_slot(SLOT_CURRENT_TOPIC), named_studies(entities))
         return builder().answer(topic)
@@ -71,7 +74,7 @@ class ActionAnswerFollowUp(AnswerAction):
 
     def reply_for(self, tracker: Tracker) -> Reply:
         topic = tracker.get_slot(SLOT_CURRENT_TOPIC)
-        if tracker.get_intent_of_latest_message() == INTENT_STUDY_DETAILS:
+        if latest_intent(tracker) == INTENT_STUDY_DETAILS:
             return builder().study_details(topic)
         return builder().more(topic)
 

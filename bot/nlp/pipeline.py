@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=pathlib.Path, help="directory to write the pipeline to")
     args = parser.parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
     build_pipeline().to_disk(args.output)
     print(f"spaCy pipeline written to {args.output}")
     return 0

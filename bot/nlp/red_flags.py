@@ -39,7 +39,7 @@ def _word_alternatives(nlp: Language, word: str) -> List[List[str]]:
 def compile_pattern(nlp: Language, pattern: str) -> List[List[dict]]:
     """One grammar line -> the spaCy token patterns it stands for."""
     positions = []
-    for word in pattern.lower().split():
+    for word in _normalise(pattern).split():
         if word == GAP:
             positions.append([[{"OP": "?"}] * MAX_GAP])
             continue
