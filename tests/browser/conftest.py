@@ -4,6 +4,7 @@ The bot is the real one (`rasa_stack` from tests/conftest.py: Rasa server + acti
 allow-list granting http://127.0.0.1:<demo_port> and http://localhost:<demo_port>). Nothing here mocks it.
 """
 import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -28,6 +29,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
+TIMEOUT_MS = 20_000  # the bot's first answers can be slow on a small machine
+
+
+def _expect_timeout() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclasses.dataclass
@@ -90,9 +98,23 @@ def stop_demo_server(server: DemoServer) -> None:
         pass
 
 
+def warm_up(bot_url: str) -> None:
+    """One real message first, so the bot's one-off start-up cost (loading the model's graph) is not
+    charged to the first test's 15-second widget timeout."""
+    body = json.dumps({"sender": "browser-tests-warm-up", "message": "/greeting"}).encode()
+    req = urllib.request.Request(f"{bot_url}/webhooks/rest/webhook", data=body,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            resp.read()
+    except OSError:
+        pass  # the tests will show what is wrong
+
+
 @pytest.fixture(scope="session")
 def demo_server(rasa_stack) -> Iterator[DemoServer]:
     """The demo portal page on the port the bot's CORS allow-list names, talking to the real bot."""
+    warm_up(rasa_stack.rasa_url)
     server = start_demo_server(rasa_stack.demo_port, rasa_stack.rasa_url)
     yield server
     stop_demo_server(server)
@@ -136,6 +158,7 @@ def browser():
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
+    _expect_timeout()
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -161,7 +184,7 @@ def watch(page, events: Dict[str, List[str]]) -> None:
 def context(browser):
     """A fresh browser profile per test (own sessionStorage), desktop-sized."""
     ctx = browser.new_context(viewport=DESKTOP)
-    ctx.set_default_timeout(20_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()
 
@@ -182,7 +205,7 @@ def new_page(browser, page_events):
 
     def make(**options):
         ctx = browser.new_context(**options)
-        ctx.set_default_timeout(20_000)
+        ctx.set_default_timeout(TIMEOUT_MS)
         contexts.append(ctx)
         pg = ctx.new_page()
         watch(pg, page_events)

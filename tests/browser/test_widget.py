@@ -188,7 +188,8 @@ def test_ask_a_question_shows_answer_citation_and_safety(page: Page, demo_server
     expect(live).to_contain_text(first_sentence("side_effects"))
 
     # The picture shows the end of the answer: safety box, source, follow-ups, thumbs.
-    msg.locator(".fb").scroll_into_view_if_needed()
+    safety.evaluate("""e => { const log = e.closest('.log');
+        log.scrollTop += e.getBoundingClientRect().top - log.getBoundingClientRect().top - 40; }""")
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "widget-open.png"))
 
