@@ -15,7 +15,7 @@
     launcherLabel: 'Ask about IVIG', lang: 'en', storage: 'session', timeout: 15, zIndex: 2147483000
   };
   var KEY = 'ivig-chat-conversation-id';
-  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1 };
+  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, crisis: 1 };
 
   var cfg = {}, k, obj = window.IVIGChatConfig || {}, data = (script && script.dataset) || {};
   for (k in DEFAULTS) cfg[k] = data[k] != null ? data[k] : obj[k] != null ? obj[k] : DEFAULTS[k];
@@ -96,6 +96,8 @@
     '.u .b{background:var(--p);color:var(--pt);border-color:var(--p);white-space:pre-wrap}' +
     '.b p{margin:0 0 8px}.b p:last-child{margin:0}.b ul{margin:0 0 8px;padding-left:22px}' +
     '.b a{color:var(--l);text-decoration:underline}' +
+    '.m[data-topic=emergency] .b,.m[data-topic=crisis] .b{border:3px solid #b3261e}' +
+    '.m[data-topic=emergency] .b>p:first-of-type,.m[data-topic=crisis] .b>p:first-of-type{font-weight:700}' +
     '.safe{margin-top:10px;padding:8px 10px;border-left:5px solid #b35c00;background:#fff4e0;color:#3b2300;border-radius:6px;font-size:15px}' +
     '.safe strong{display:block}' +
     '.cites{margin-top:10px;font-size:15px}.cites p{margin:0;font-weight:600}.cites ul{margin:4px 0 0}' +

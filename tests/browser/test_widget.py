@@ -37,6 +37,12 @@ def first_sentence(topic_id: str) -> str:
     return re.split(r"(?<=[.!?])\s", answer, maxsplit=1)[0]
 
 
+def plain_sentence(topic_id: str) -> str:
+    """The first sentence of a topic's answer that has no clinic placeholder in it."""
+    answer = topics()[topic_id]["answer"].strip()
+    return next(x for x in re.split(r"(?<=[.!?])\s", answer) if "{" not in x)
+
+
 def topic_of_question(question: str) -> str:
     for topic_id, topic in topics().items():
         if topic["question"] == question:
@@ -298,6 +304,19 @@ def test_bot_unreachable_shows_error_with_safety_and_contact(page: Page, unreach
     expect(page.locator(".log .m.u")).to_contain_text(SIDE_EFFECTS_Q)
     expect(error).to_have_count(2)
     assert run_axe(page, axe_script) == []
+
+
+def test_emergency_reply_stands_out(page: Page, demo_server):
+    open_widget(page, demo_server.url)
+    wait_for_greeting(page)
+    ask(page, "my chest really hurts and I can't breathe")
+    msg = answer_of(page, "emergency")
+    expect(msg).to_contain_text(plain_sentence("emergency"))
+    expect(msg.locator(".safe")).to_contain_text("medical supervision")
+    border = msg.locator(".b").evaluate("e => getComputedStyle(e).borderTopWidth")
+    assert border == "3px", border
+    # No "was this helpful?" on an emergency reply.
+    expect(msg.locator(".fb")).to_have_count(0)
 
 
 def cors_headers(bot_url: str, origin: str) -> Dict[str, str]:
