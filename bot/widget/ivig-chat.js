@@ -124,7 +124,7 @@
     var s = document.createElementNS('http://www.w3.org/2000/svg', 'svg'), p = document.createElementNS(s.namespaceURI, 'path');
     s.setAttribute('viewBox', '0 0 24 24'); s.setAttribute('width', '22'); s.setAttribute('height', '22');
     s.setAttribute('aria-hidden', 'true'); s.setAttribute('focusable', 'false');
-    if (flip) s.setAttribute('transform', 'rotate(180)');
+    if (flip) s.style.transform = 'rotate(180deg)';
     p.setAttribute('d', path); p.setAttribute('fill', 'currentColor'); s.appendChild(p);
     return s;
   }
@@ -148,7 +148,7 @@
       live = el('div', { class: 'sr', 'aria-live': 'polite', 'aria-atomic': 'true' }),
       el('form', { onsubmit: onSubmit }, [
         el('label', { class: 'sr', for: 'ivig-input', text: 'Your question' }),
-        input = el('input', { id: 'ivig-input', type: 'text', autocomplete: 'off', maxlength: '500', placeholder: 'Type your question\u2026', enterkeyhint: 'send' }),
+        input = el('input', { id: 'ivig-input', type: 'text', autocomplete: 'off', maxlength: '2000', placeholder: 'Type your question\u2026', enterkeyhint: 'send' }),
         sendBtn = el('button', { type: 'submit', text: 'Send' })
       ]),
       el('p', { class: 'foot', text: 'General education, not personal medical advice.' })
