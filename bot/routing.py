@@ -27,6 +27,8 @@ SYMPTOM_TOPICS: Dict[str, str] = {
     "heart_vascular": "symptom_heart_vascular",
     "unstudied": "symptom_other",
 }
+# Conditions that name a symptom group ("my POTS", "my small fiber neuropathy").
+CONDITION_SYMPTOMS: Dict[str, str] = {"pots": "pots", "small_fiber_neuropathy": "neuropathic_pain"}
 # Intents whose answer is about one study: a named study decides which.
 STUDY_INTENTS = frozenset({"research_overview", "study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
 
@@ -49,7 +51,8 @@ def topic_for(intent: Optional[str], entities: Sequence[dict] = ()) -> str:
     if intent in STUDY_INTENTS and len(studies) == 1:
         return STUDY_TOPICS[studies[0]]
     if intent in SYMPTOM_TOPICS.values():
-        symptoms = [s for s in entity_values(entities, "SYMPTOM") if s in SYMPTOM_TOPICS]
+        conditions = [CONDITION_SYMPTOMS[c] for c in entity_values(entities, "CONDITION") if c in CONDITION_SYMPTOMS]
+        symptoms = {s for s in entity_values(entities, "SYMPTOM") + conditions if s in SYMPTOM_TOPICS}
         if len(symptoms) == 1:
-            return SYMPTOM_TOPICS[symptoms[0]]
+            return SYMPTOM_TOPICS[symptoms.pop()]
     return intent

@@ -8,9 +8,10 @@ lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a wo
 `...` stands for up to three arbitrary words.
 """
 import dataclasses
+import functools
 import itertools
 import pathlib
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 from spacy.language import Language
@@ -31,33 +32,39 @@ class RedFlag:
     matched_text: str
 
 
-def _word_alternatives(nlp: Language, word: str) -> List[List[str]]:
-    """Each alternative as its tokens (\"can't\" is two tokens for spaCy)."""
-    return [[t.text for t in nlp.make_doc(alt)] for alt in word.split("|") if alt]
-
-
 def compile_pattern(nlp: Language, pattern: str) -> List[List[dict]]:
-    """One grammar line -> the spaCy token patterns it stands for."""
+    """One grammar line -> the spaCy token patterns it stands for.
+
+    Single-word alternatives share one token spec (`LEMMA IN [...]`); only alternatives that
+    spaCy splits into several tokens ("can't" -> "ca", "n't") add patterns.
+    """
     positions = []
     for word in _normalise(pattern).split():
         if word == GAP:
             positions.append([[{"OP": "?"}] * MAX_GAP])
             continue
         optional = word.endswith("?") and len(word) > 1
-        tokens_per_alt = _word_alternatives(nlp, word.rstrip("?") if optional else word)
-        choices = []
-        for tokens in tokens_per_alt:
-            choices.append([_token_spec(nlp, t) for t in tokens])
+        alternatives = [
+            [t.text for t in nlp.make_doc(alt)] for alt in (word[:-1] if optional else word).split("|") if alt
+        ]
+        single = sorted({lemma for tokens in alternatives if len(tokens) == 1 for lemma in _lemmas(nlp, tokens[0])})
+        choices = [[_spec(nlp, token) for token in tokens] for tokens in alternatives if len(tokens) > 1]
+        if single:
+            choices.append([{"LEMMA": {"IN": single}}])
         if optional:
             choices.append([])
         positions.append(choices)
     return [list(itertools.chain.from_iterable(combo)) for combo in itertools.product(*positions)]
 
 
-def _token_spec(nlp: Language, token: str) -> dict:
-    """Match the word itself or any inflection sharing its lemma (lemmas come from the lookup tables)."""
-    lemma = nlp(token)[0].lemma_ or token
-    return {"LEMMA": {"IN": sorted({token, lemma})}}
+@functools.lru_cache(maxsize=None)
+def _lemmas(nlp: Language, token: str) -> Tuple[str, ...]:
+    """The word itself and its lemma (from the lookup tables), so inflections match too."""
+    return tuple(sorted({token, nlp(token)[0].lemma_ or token}))
+
+
+def _spec(nlp: Language, token: str) -> dict:
+    return {"LEMMA": {"IN": list(_lemmas(nlp, token))}}
 
 
 class RedFlagMatcher:
