@@ -12,7 +12,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 SPACY_MODEL := build/spacy/ivig_en
 MODEL := models/ivig.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)/meta.json \
-	bot/nlp/components.py bot/nlp/red_flags.py bot/nlp/red_flags.yml
+	bot/nlp/components.py bot/nlp/red_flags.py bot/nlp/red_flags.yml bot/nlp/vocabulary.yml
 DEV_QUESTIONS ?= ../shared/content/dev-questions.yml
 STORIES ?= tests/stories
 

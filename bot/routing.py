@@ -29,6 +29,9 @@ SYMPTOM_TOPICS: Dict[str, str] = {
 }
 # Conditions that name a symptom group ("my POTS", "my small fiber neuropathy").
 CONDITION_SYMPTOMS: Dict[str, str] = {"pots": "pots", "small_fiber_neuropathy": "neuropathic_pain"}
+# General questions that become symptom questions when they name one symptom group
+# ("what does the research say about brain fog" is answered by the brain-fog topic).
+SYMPTOM_SPECIFIC_INTENTS = frozenset({"research_overview"})
 # Intents whose answer is about one study: a named study decides which.
 STUDY_INTENTS = frozenset({"research_overview", "study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
 
@@ -50,7 +53,7 @@ def topic_for(intent: Optional[str], entities: Sequence[dict] = ()) -> str:
     studies = named_studies(entities)
     if intent in STUDY_INTENTS and len(studies) == 1:
         return STUDY_TOPICS[studies[0]]
-    if intent in SYMPTOM_TOPICS.values():
+    if intent in SYMPTOM_TOPICS.values() or intent in SYMPTOM_SPECIFIC_INTENTS:
         conditions = [CONDITION_SYMPTOMS[c] for c in entity_values(entities, "CONDITION") if c in CONDITION_SYMPTOMS]
         symptoms = {s for s in entity_values(entities, "SYMPTOM") + conditions if s in SYMPTOM_TOPICS}
         if len(symptoms) == 1:
