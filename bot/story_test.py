@@ -24,6 +24,11 @@ ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 ACTION = re.compile(r"^\s*- action:\s*(\S+)(?:\s+#\s*predicted:\s*(\S+))?")
 
 
+def _plain(text: str) -> str:
+    """User text without Rasa's entity markup: '[brain fog](SYMPTOM)' -> 'brain fog'."""
+    return ENTITY_MARKUP.sub(r"\1", text).strip()
+
+
 def failures(failed_stories: str) -> List[str]:
     """Readable lines from Rasa's failed_test_stories.yml (`# predicted:` marks the wrong steps)."""
     report, story, turn = [], "?", 0
@@ -36,7 +41,7 @@ def failures(failed_stories: str) -> List[str]:
             # entities come from the deterministic vocabulary, so only the intent is checked
             if predicted and predicted != expected:
                 report.append(
-                    f"story {story!r}, turn {turn} (user: {ENTITY_MARKUP.sub(r'\1', text).strip()!r}): "
+                    f"story {story!r}, turn {turn} (user: {_plain(text)!r}): "
                     f"expected intent {expected}, predicted {predicted}"
                 )
         elif (match := ACTION.match(line)) and match.group(2):
