@@ -16,8 +16,10 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)
 DEV_QUESTIONS ?= ../shared/content/dev-questions.yml
 STORIES ?= tests/stories
 
-# Rasa 3.6 needs Python 3.10: python3.10 on PATH, else a pyenv install.
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null | tail -n 1)
+# Rasa 3.6 needs Python 3.10: python3.10 on PATH, else a pyenv install (a pyenv shim may exist
+# without working, so each candidate is asked for its version).
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { command -v $$p; break; }; done)
 
 .PHONY: help
 help: ## List the targets
