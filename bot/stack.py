@@ -72,6 +72,8 @@ class StackConfig:
     demo_port: int
     tracker_db: pathlib.Path
     model: pathlib.Path = MODEL_PATH
+    # tracker store, lock store and action server; docs/deployment.md shows the multi-server file
+    endpoints: pathlib.Path = pathlib.Path(os.environ.get("IVIG_ENDPOINTS", PROJECT_DIR / "endpoints.yml"))
     cors_origins: Sequence[str] = ()
     api_token: str = ""
     log_dir: Optional[pathlib.Path] = None
@@ -159,7 +161,7 @@ class Stack:
         args = [
             sys.executable, "-m", "rasa", "run",
             "--model", str(cfg.model),
-            "--endpoints", "endpoints.yml",
+            "--endpoints", str(cfg.endpoints),
             "--credentials", "credentials.yml",
             "--interface", "127.0.0.1",
             "--port", str(cfg.rasa_port),
