@@ -30,8 +30,8 @@ SYMPTOM_TOPICS: Dict[str, str] = {
 # Conditions that name a symptom group ("my POTS", "my small fiber neuropathy").
 CONDITION_SYMPTOMS: Dict[str, str] = {"pots": "pots", "small_fiber_neuropathy": "neuropathic_pain"}
 # General questions that become symptom questions when they name one symptom group
-# ("what does the research say about brain fog" is answered by the brain-fog topic).
-SYMPTOM_SPECIFIC_INTENTS = frozenset({"research_overview"})
+# ("what does the research say about brain fog", "what about the exhaustion?").
+SYMPTOM_SPECIFIC_INTENTS = frozenset({"research_overview", "capabilities"})
 # Intents whose answer is about one study: a named study decides which.
 STUDY_INTENTS = frozenset({"research_overview", "study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
 

@@ -144,3 +144,10 @@ def test_feedback_is_recorded_silently(domain):
     dispatcher = CollectingDispatcher()
     events = asyncio.run(actions.ActionRecordFeedback().run(dispatcher, tracker("feedback"), domain.as_dict()))
     assert dispatcher.messages == [] and events == []
+
+
+@pytest.mark.parametrize("intent", ["research_overview", "capabilities", "symptom_other"])
+def test_a_named_symptom_group_routes_general_questions_to_its_topic(intent, domain):
+    entities = [{"entity": "SYMPTOM", "value": "brain fog"}]
+    message, _ = run(actions.ActionAnswerTopic(), tracker(intent, entities=entities), domain)
+    assert message["custom"]["topic"] == "symptom_brain_fog"
