@@ -56,8 +56,10 @@ run: $(MODEL) node_modules/.installed ## Start the bot, its action server and th
 	$(PY) -m bot run
 
 .PHONY: system-deps
-system-deps: ## Install Debian's chromium for the browser tests (needs root)
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+SYSTEM_PACKAGES := chromium postgresql redis-server
+system-deps: ## Install Debian's chromium, PostgreSQL and Redis for the tests (needs root)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
