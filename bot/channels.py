@@ -12,6 +12,7 @@ The guard, around Rasa's message handling on both channels:
   conversation.
 """
 import asyncio
+import json
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Messages that expect no reply: widget feedback and conversation restarts.
 SILENT_SHORTCUTS = ("/feedback", "/restart", "/session_start")
+SOCKET_MAX_BYTES = 8 * 1024 * 1024
 REPLY_TIMEOUT_SECONDS = float(os.environ.get("IVIG_REPLY_TIMEOUT", "10"))
 SenderCallback = Callable[[channel.UserMessage], Awaitable[Any]]
 _builder: Optional[ReplyBuilder] = None
@@ -81,6 +83,11 @@ def guarded(on_new_message: SenderCallback) -> SenderCallback:
             await asyncio.wait_for(asyncio.shield(turn), REPLY_TIMEOUT_SECONDS)
         except asyncio.TimeoutError:
             logger.warning("reply took longer than %.0f s; sent the unavailable notice", REPLY_TIMEOUT_SECONDS)
+        except asyncio.CancelledError:
+            # The client left (Sanic cancels the request). The shielded turn still completes and is stored;
+            # not re-raised, because Rasa's REST channel would log the patient's text at ERROR level.
+            logger.info("the client left before the reply was sent")
+            return
         except Exception:
             logger.exception("handling a message failed")
         if counter.sent == 0 and not text.startswith(SILENT_SHORTCUTS):
@@ -99,14 +106,64 @@ class RestInput(rest.RestInput):
             raise InvalidUsage("'sender' must be a non-empty string of at most 128 characters")
         if not isinstance(body.get("message"), str):
             raise InvalidUsage("'message' must be a string")
+        if not isinstance(body.get("metadata") or {}, dict):
+            raise InvalidUsage("'metadata' must be an object")
         return sender
 
     def blueprint(self, on_new_message: SenderCallback):
         return super().blueprint(guarded(on_new_message))
 
 
+def _custom_payload_as_data(on_new_message: SenderCallback) -> SenderCallback:
+    """Rasa 3.6's socket.io output passes a custom payload's keys to `emit` as arguments, which fails
+    (and the failure drops the turn from the tracker store); emit it as `{"custom": payload}` instead,
+    the shape of the REST channel's reply."""
+
+    async def handle(message: channel.UserMessage) -> None:
+        output = message.output_channel
+        if isinstance(output, socketio.SocketIOOutput):
+
+            async def send_custom_json(recipient_id: Text, json_message: Dict[Text, Any], **_: Any) -> None:
+                await output.sio.emit(output.bot_message_evt, {"custom": json_message}, room=recipient_id)
+
+            output.send_custom_json = send_custom_json
+        await on_new_message(message)
+
+    return handle
+
+
 class SocketIOInput(socketio.SocketIOInput):
     """The socket.io channel with the standard events, guarded like the REST channel."""
 
     def blueprint(self, on_new_message: SenderCallback):
-        return super().blueprint(guarded(on_new_message))
+        blueprint = super().blueprint(_custom_payload_as_data(guarded(on_new_message)))
+        namespace = self.namespace or "/"
+        rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
+
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            # Rasa ignores (or fails on) a message without a session id or that is not an object, leaving
+            # the patient in silence; answer it on the client's own socket instead.
+            data = dict(data) if isinstance(data, dict) else {"message": data}
+            if not isinstance(data.get("message"), str):
+                data["message"] = ""
+            if self.session_persistence and not (isinstance(data.get("session_id"), str) and data["session_id"]):
+                data["session_id"] = sid
+            metadata = data.get(self.metadata_key)
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = None
+            data[self.metadata_key] = metadata if isinstance(metadata, dict) else {}
+            await rasa_handler(sid, data)
+
+        self.sio.on(self.user_message_evt, handle_message, namespace=namespace)
+        # A longer packet (engine.io, or Sanic's websocket frame: 1 MB by default) closes the connection
+        # without a word; up to this size the guard cuts the message and says so, as on the REST channel.
+        self.sio.eio.max_http_buffer_size = SOCKET_MAX_BYTES
+
+        @blueprint.listener("main_process_start")
+        async def allow_large_websocket_frames(app: Any, _: Any) -> None:
+            app.config.WEBSOCKET_MAX_SIZE = max(app.config.WEBSOCKET_MAX_SIZE, SOCKET_MAX_BYTES)
+
+        return blueprint
