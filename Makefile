@@ -85,12 +85,22 @@ test-e2e: $(MODEL) ## End-to-end tests over HTTP against real servers
 test-browser: $(MODEL) system-deps node_modules/.installed ## The widget in headless Chromium
 	$(PY) -m pytest tests/browser -q
 
+.PHONY: test-robustness
+test-robustness: $(MODEL) ## Bad input, fuzzing, faults (action server down/slow, restart) and security, real servers
+	$(PY) -m pytest tests/robustness -q
+
 .PHONY: test
-test: validate test-unit train test-stories test-e2e test-browser ## Everything CI runs
+test: validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
 
 .PHONY: eval
 eval: $(MODEL) ## Score the bot on the development questions (DEV_QUESTIONS=...)
 	$(PY) -m bot.evaluate $(DEV_QUESTIONS)
+
+LOAD_PATIENTS ?= 50
+LOAD_SECONDS ?= 60
+.PHONY: load
+load: $(MODEL) ## Load test on loopback: LOAD_PATIENTS (50) patients for LOAD_SECONDS (60); docs/robustness.md
+	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS)
 
 .PHONY: clean
 clean: ## Remove the trained model and built pipeline

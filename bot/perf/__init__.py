@@ -1,0 +1,1 @@
+"""Performance tools: the benchmark against stock Rasa (bench.py) and load scripts."""
