@@ -159,7 +159,8 @@ class Stack:
     def rasa_args(self) -> List[str]:
         cfg = self.config
         args = [
-            sys.executable, "-m", "rasa", "run",
+            # `rasa run` with a fix to Rasa's per-message cost installed first (bot/rasa_server.py)
+            sys.executable, "-m", "bot.rasa_server", "run",
             "--model", str(cfg.model),
             "--endpoints", str(cfg.endpoints),
             "--credentials", "credentials.yml",

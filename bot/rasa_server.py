@@ -1,0 +1,62 @@
+"""`rasa run` with one fix to Rasa's runtime installed first: `python -m bot.rasa_server run ...`.
+
+The fix (measured in docs/benchmarks.md): Rasa checks every action server response against its JSON
+schema with `jsonschema.validate(response, schema)`, which first validates the *schema itself*
+against the JSON Schema meta-schema (`check_schema`), at every action call. The schema is a constant
+(`RemoteAction.action_response_format_spec()`), and with jsonschema 4.17 that check is about half of
+the Rasa server's CPU time per message. `install()` makes `RemoteAction._validate_action_result` check
+the schema once and then validate each response exactly as before (same validator class, same
+`best_match` error, same message added to it, same exception).
+
+Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
+"""
+import sys
+from typing import Any, Dict, Optional, Text
+
+import jsonschema
+from jsonschema import exceptions
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
+
+_validator: Optional[Any] = None
+
+
+def _response_validator() -> Any:
+    """The validator `jsonschema.validate` would build for the response schema, built once."""
+    global _validator
+    if _validator is None:
+        schema = RemoteAction.action_response_format_spec()
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        _validator = cls(schema)
+    return _validator
+
+
+def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+    """`RemoteAction._validate_action_result` (Rasa 3.6) without re-checking the constant schema."""
+    error = exceptions.best_match(_response_validator().iter_errors(result))
+    if error is not None:
+        error.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+    return True
+
+
+def install() -> None:
+    RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
