@@ -102,6 +102,11 @@ LOAD_SECONDS ?= 60
 load: $(MODEL) ## Load test on loopback: LOAD_PATIENTS (50) patients for LOAD_SECONDS (60); docs/robustness.md
 	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS)
 
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(VENV)/.installed $(SPACY_MODEL)/meta.json ## Trains ours and a stock-Rasa baseline, measures both, writes docs/benchmarks.md (BENCH_ARGS=--quick)
+	$(PY) -m bot.perf.bench --dev-questions $(DEV_QUESTIONS) $(BENCH_ARGS)
+
 .PHONY: clean
 clean: ## Remove the trained model and built pipeline
 	rm -rf build models results

@@ -294,7 +294,13 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                                            connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        self._table = self.SQLEvent.__table__
+        table = self._table = self.SQLEvent.__table__
+        self._insert = table.insert()
+        # built once: building a statement costs more than running it
+        self._latest_id_query = (
+            sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender"))
+            .order_by(table.c.id.desc()).limit(1)
+        )
 
     # -- trackers handed to the processor ---------------------------------------------------
 
@@ -302,10 +308,7 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         return WindowedTracker(sender_id, self.domain.slots)
 
     def _latest_event_id(self, connection, sender_id: Text) -> Optional[int]:
-        table = self._table
-        return connection.execute(
-            sa.select(table.c.id).where(table.c.sender_id == sender_id).order_by(table.c.id.desc()).limit(1)
-        ).scalar()
+        return connection.execute(self._latest_id_query, {"sender": sender_id}).scalar()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of the latest session, windowed; from memory when the database has nothing newer.
@@ -350,7 +353,7 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             tracker = self._windowed_copy(tracker)
         with self.engine.begin() as connection:
             if new_events:
-                connection.execute(self._table.insert(), [self._row(tracker.sender_id, e) for e in new_events])
+                connection.execute(self._insert, [self._row(tracker.sender_id, e) for e in new_events])
             last_event_id = self._latest_event_id(connection, tracker.sender_id)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
