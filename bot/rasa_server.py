@@ -1,6 +1,13 @@
-"""`rasa run` with one fix to Rasa's runtime installed first: `python -m bot.rasa_server run ...`.
+"""`rasa run` with two fixes to Rasa's runtime installed first: `python -m bot.rasa_server run ...`.
 
-The fix (measured in docs/benchmarks.md): Rasa checks every action server response against its JSON
+Both are measured in docs/benchmarks.md and change nothing but time.
+
+Start: skops (the file format of LogisticRegressionClassifier) builds its list of trusted types when
+it is imported, looking up every scipy ufunc in every loaded module (`skops.io._utils.whichmodule`).
+Imported by Rasa's model loader, after TensorFlow and Rasa (thousands of modules), that takes about
+5 s of the server's start; imported first, 0.2 s, with the same list (tests/unit/test_rasa_server.py).
+
+Per message: Rasa checks every action server response against its JSON
 schema with `jsonschema.validate(response, schema)`, which first validates the *schema itself*
 against the JSON Schema meta-schema (`check_schema`), at every action call. The schema is a constant
 (`RemoteAction.action_response_format_spec()`), and with jsonschema 4.17 that check is about half of
@@ -13,6 +20,7 @@ Everything else is `rasa run` unchanged (bot/stack.py starts the server this way
 import sys
 from typing import Any, Dict, Optional, Text
 
+import skops.io  # noqa: F401  before anything imports TensorFlow or Rasa (see above)
 import jsonschema
 from jsonschema import exceptions
 from rasa.core.actions.action import RemoteAction

@@ -557,7 +557,7 @@ def report(ours: Results, base: Results, args, questions: Optional[pathlib.Path]
     load = os.getloadavg()
     lines = [
         f"Measured {datetime.datetime.now().isoformat(timespec='minutes')} by `make bench`"
-        f"{' --quick' if args.quick else ''} in {(time.monotonic() - started) / 60:.0f} min on "
+        f"{' (' + ' '.join(args.flags) + ')' if args.flags else ''} in {(time.monotonic() - started) / 60:.0f} min on "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}, {platform.python_version()}, "
         f"load average at the end {load[0]:.1f}; other work on the machine shares the cores).",
         f"Ours: `config.yml` + `endpoints.yml`. Baseline: `bot/perf/baseline_config.yml` (what `rasa init` "
@@ -610,10 +610,15 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="py-spy (must be on PATH) the Rasa servers at turns 1-10 and 41-50")
     parser.add_argument("--ours-endpoints", type=pathlib.Path, default=PROJECT_DIR / "endpoints.yml",
-                        help="serve ours with another endpoints file (to measure a tracker store)")
+                        help="serve ours with another endpoints file (e.g. build/bench/baseline-endpoints.yml)")
+    parser.add_argument("--ours-model", type=pathlib.Path,
+                        help="serve this model as ours instead of training one (with --only ours)")
+    parser.add_argument("--ours-stock-runtime", action="store_true",
+                        help="serve ours with `rasa run` instead of bot.rasa_server")
     parser.add_argument("--only", choices=["ours", "baseline"], help="measure one bot (development)")
     parser.add_argument("--train-timeout", type=float, default=3600)
     args = parser.parse_args(argv)
+    args.flags = [flag for flag in ("--quick", "--reuse-models", "--profile") if getattr(args, flag[2:].replace("-", "_"))]
     if args.profile and not shutil.which("py-spy"):
         parser.error("--profile needs py-spy on PATH (pip install py-spy)")
     args.phase_seconds = (4.0, 8.0) if args.quick else (15.0, 20.0)
@@ -624,12 +629,16 @@ def main(argv=None) -> int:
     if questions is None:
         print(f"Dev questions not found at {args.dev_questions}: accuracy is skipped.")
     bots = [
-        Bot("ours", "ours", PROJECT_DIR / "config.yml", args.ours_endpoints.resolve()),
+        Bot("ours", "ours", PROJECT_DIR / "config.yml", args.ours_endpoints.resolve(),
+            stock_runtime=args.ours_stock_runtime),
         Bot("baseline", "Rasa defaults", BASELINE_CONFIG, baseline_endpoints(), stock_runtime=True),
     ]
     if args.only:
         bots = [b for b in bots if b.name == args.only]
     for bot in bots:
+        if bot.name == "ours" and args.ours_model:
+            bot.model, bot.train_note = args.ours_model.resolve(), f"given: {args.ours_model}"
+            continue
         train(bot, reuse=args.quick or args.reuse_models, timeout=args.train_timeout, any_model=args.quick)
     results = [measure(bot, args, questions) for bot in bots]
     if len(results) < 2:

@@ -1,4 +1,8 @@
-"""The Rasa runtime fix of bot/rasa_server.py: action responses are validated exactly as Rasa does."""
+"""The Rasa runtime fixes of bot/rasa_server.py change nothing but time."""
+import json
+import subprocess
+import sys
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -33,3 +37,19 @@ def test_install_replaces_the_validation_of_remote_actions(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     rasa_server.install()
     assert RemoteAction._validate_action_result is rasa_server.validate_action_result
+
+
+TRUSTED_TYPES = (
+    "import json, skops.io._trusted_types as t; "
+    "print(json.dumps([t.SKLEARN_ESTIMATOR_TYPE_NAMES, t.SCIPY_UFUNC_TYPE_NAMES, "
+    "t.NUMPY_UFUNC_TYPE_NAMES, t.NUMPY_DTYPE_TYPE_NAMES]))"
+)
+
+
+def test_skops_imported_first_trusts_the_same_types_as_when_rasa_imports_it():
+    def trusted(first: str):
+        code = f"import {first}; import rasa.core.run; {TRUSTED_TYPES}"
+        run = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True)
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert trusted("skops.io") == trusted("rasa")
