@@ -464,7 +464,7 @@ def measure(bot: Bot, args, questions: Optional[pathlib.Path]) -> Results:
             results.phases[concurrency] = phase
             print(f"[{bot.name}] {concurrency:>2} patients: {phase.throughput:6.1f} turns/s, "
                   f"p50 {1000 * phase.percentile(50):.0f} ms, p99 {1000 * phase.percentile(99):.0f} ms, "
-                  f"{phase.failures} failed", flush=True)
+                  f"{phase.failures} failed, Rasa CPU {1000 * phase.cpu_per_turn('rasa'):.1f} ms/turn", flush=True)
         results.turn_latency = long_conversations(url, args.long_repeats)
         if args.profile:
             results.profile_summary = profile_growth(url, stack.services["rasa"].process.pid, bot.name)
@@ -622,7 +622,7 @@ def main(argv=None) -> int:
     if args.profile and not shutil.which("py-spy"):
         parser.error("--profile needs py-spy on PATH (pip install py-spy)")
     args.phase_seconds = (4.0, 8.0) if args.quick else (15.0, 20.0)
-    args.long_repeats = 2 if args.quick else 5
+    args.long_repeats = 3 if args.quick else 5
     started = time.monotonic()
 
     questions: Optional[pathlib.Path] = args.dev_questions if args.dev_questions.exists() else None
