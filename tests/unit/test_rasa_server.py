@@ -1,4 +1,5 @@
 """The Rasa runtime fixes of bot/rasa_server.py change nothing but time."""
+import asyncio
 import json
 import subprocess
 import sys
@@ -37,6 +38,26 @@ def test_install_replaces_the_validation_of_remote_actions(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     rasa_server.install()
     assert RemoteAction._validate_action_result is rasa_server.validate_action_result
+
+
+def test_the_server_freezes_what_exists_once_the_model_is_loaded(monkeypatch):
+    import gc
+
+    import rasa.core.run
+
+    async def load_agent_on_start(model_path, endpoints, remote_storage, app, loop):
+        return "agent"
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", load_agent_on_start)
+    rasa_server.install()
+    rasa_server.install()  # once only
+    wrapped = rasa.core.run.load_agent_on_start
+    assert wrapped.__wrapped__ is load_agent_on_start
+    try:
+        assert asyncio.run(wrapped("model", None, None, None, None)) == "agent"
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 TRUSTED_TYPES = (
