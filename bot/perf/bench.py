@@ -35,13 +35,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.client import RestClient, Turn
+from bot.client import RestClient
 from bot.content_store import get_content
 from bot.evaluate import ask_all, load_questions, score
 from bot.settings import PROJECT_DIR
