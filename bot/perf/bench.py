@@ -45,6 +45,7 @@ from bot.content_store import get_content
 from bot.evaluate import ask_all, load_questions, score
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig
+from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
 
 BENCH_DIR = PROJECT_DIR / "build" / "bench"
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -53,17 +54,9 @@ DEFAULT_DEV_QUESTIONS = PROJECT_DIR.parent / "shared" / "content" / "dev-questio
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 FOLLOW_UP_INTENTS = ("more_detail", "study_details")
 
-# What patients say in the load phases: 6-turn conversations (topic, follow-ups, sources, thanks).
-SCRIPTS: Tuple[Tuple[str, ...], ...] = (
-    ("hi", "what is ivig", "tell me more", "what are the side effects", "how long does an infusion take",
-     "thanks"),
-    ("what did the blood vessel study find", "how many people were in it?", "link please",
-     "does ivig help brain fog", "go on", "bye"),
-    ("how much does ivig cost with insurance", "how do I get it", "is there a clinical trial I can join",
-     "tell me more", "what is the dose", "thank you"),
-    ("why would ivig help long covid", "how does it work on the immune system", "what about nerve pain",
-     "did they have a control group?", "what are the limits of the evidence", "ok thanks"),
-)
+# What patients say in the load phases: the load script's 6-turn conversations (topic, follow-ups,
+# sources, thanks), without its emergency and prompt-injection one.
+SCRIPTS: Tuple[Tuple[str, ...], ...] = LOAD_SCRIPTS[:4]
 # The long conversation: a patient going through many topics and follow-ups, 50 turns. The turns
 # compared (1, 10, 25, 50) all ask the same question, so only the conversation's length differs.
 PROBE, PROBE_TURNS = "what are the side effects of ivig", (1, 10, 25, 50)
