@@ -9,26 +9,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import Reply, ReplyBuilder
+from bot.answers import Reply, default_builder
 from bot.content_store import KNOWLEDGE_TOPICS
 from bot.routing import named_studies, topic_for
 
 SLOT_CURRENT_TOPIC = "current_topic"
 INTENT_MORE_DETAIL = "more_detail"
 INTENT_STUDY_DETAILS = "study_details"
-_builder: Optional[ReplyBuilder] = None
 
 
 def latest_intent(tracker: Tracker) -> Optional[Text]:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-
-def builder() -> ReplyBuilder:
-    """Content and clinic settings load on first use, not at import."""
-    global _builder
-    if _builder is None:
-        _builder = ReplyBuilder()
-    return _builder
 
 
 class AnswerAction(Action, metaclass=abc.ABCMeta):
@@ -62,8 +53,8 @@ class ActionAnswerTopic(AnswerAction):
         entities = (tracker.latest_message or {}).get("entities") or []
         topic = topic_for(latest_intent(tracker), entities)
         if topic == "sources":
-            return builder().sources(tracker.get_slot(SLOT_CURRENT_TOPIC), named_studies(entities))
-        return builder().answer(topic)
+            return default_builder().sources(tracker.get_slot(SLOT_CURRENT_TOPIC), named_studies(entities))
+        return default_builder().answer(topic)
 
 
 class ActionAnswerFollowUp(AnswerAction):
@@ -75,8 +66,8 @@ class ActionAnswerFollowUp(AnswerAction):
     def reply_for(self, tracker: Tracker) -> Reply:
         topic = tracker.get_slot(SLOT_CURRENT_TOPIC)
         if latest_intent(tracker) == INTENT_STUDY_DETAILS:
-            return builder().study_details(topic)
-        return builder().more(topic)
+            return default_builder().study_details(topic)
+        return default_builder().more(topic)
 
 
 class ActionRecordFeedback(Action):

@@ -2,6 +2,7 @@
 `text` ending with the safety message, and a payload with topic, citations and safety.
 """
 import dataclasses
+import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from bot.content_store import TOPICS_WITHOUT_SAFETY, Content, get_content
@@ -111,3 +112,9 @@ class ReplyBuilder:
     def service_unavailable(self) -> Reply:
         body = self.content.messages["service_unavailable"]
         return self._reply("fallback", body, ANSWER, (), self.content.topics["fallback"].follow_ups)
+
+
+@functools.lru_cache(maxsize=1)
+def default_builder() -> ReplyBuilder:
+    """The reply builder for this process's content and clinic, created on first use (not at import)."""
+    return ReplyBuilder()

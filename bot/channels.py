@@ -22,7 +22,7 @@ from rasa.core.channels import channel, rest, socketio
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
-from bot.answers import Reply, ReplyBuilder
+from bot.answers import Reply, default_builder
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -32,14 +32,7 @@ SILENT_SHORTCUTS = ("/feedback", "/restart", "/session_start")
 SOCKET_MAX_BYTES = 8 * 1024 * 1024
 REPLY_TIMEOUT_SECONDS = float(os.environ.get("IVIG_REPLY_TIMEOUT", "10"))
 SenderCallback = Callable[[channel.UserMessage], Awaitable[Any]]
-_builder: Optional[ReplyBuilder] = None
 
-
-def builder() -> ReplyBuilder:
-    global _builder
-    if _builder is None:
-        _builder = ReplyBuilder()
-    return _builder
 
 
 def clean(text: Any) -> str:
@@ -71,10 +64,10 @@ def guarded(on_new_message: SenderCallback) -> SenderCallback:
         limit = get_settings().max_message_chars
         if len(text) > limit:
             text = text[:limit]
-            notice = builder().notice("message_too_long", max_chars=limit)
+            notice = default_builder().notice("message_too_long", max_chars=limit)
             await output.send_response(recipient, {"text": notice})
         if not text:
-            await output.send_response(recipient, as_message(builder().answer("fallback")))
+            await output.send_response(recipient, as_message(default_builder().answer("fallback")))
             return
         message.text = text
         counter = _CountingOutput(output)
@@ -91,7 +84,7 @@ def guarded(on_new_message: SenderCallback) -> SenderCallback:
         except Exception:
             logger.exception("handling a message failed")
         if counter.sent == 0 and not text.startswith(SILENT_SHORTCUTS):
-            await output.send_response(recipient, as_message(builder().service_unavailable()))
+            await output.send_response(recipient, as_message(default_builder().service_unavailable()))
 
     return handle
 
