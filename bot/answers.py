@@ -5,11 +5,12 @@ import dataclasses
 import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from bot.content_store import TOPICS_WITHOUT_SAFETY, Content, get_content
+from bot.content_store import TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, Content, get_content
 from bot.settings import Clinic, get_settings
 
 # Payload `kind` values: what part of a topic a reply carries.
-ANSWER, MORE, DETAILS, SOURCES = "answer", "more", "details", "sources"
+ANSWER, MORE, DETAILS, SOURCES, SHORT = "answer", "more", "details", "sources", "short"
+URGENT, REMINDER, LANGUAGE, NO_MORE = "urgent", "reminder", "language", "no_more"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,15 +65,78 @@ class ReplyBuilder:
         )
 
     def answer(self, topic_id: str) -> Reply:
+        if topic_id in URGENT_TOPICS:
+            return self.urgent(topic_id)
         topic = self.content.topics[topic_id]
         return self._reply(topic_id, topic.answer, ANSWER, topic.citations, topic.follow_ups)
 
-    def more(self, topic_id: Optional[str]) -> Reply:
-        """'Tell me more' about the topic just discussed."""
+    def more(self, topic_id: Optional[str], depth: int = 0) -> Reply:
+        """'Tell me more' about the topic just discussed: deeper once, then says that is all and offers
+        related questions instead of repeating itself."""
         if not topic_id:
             return self._no_topic()
         topic = self.content.topics[topic_id]
+        if depth >= 1 or not topic.more:
+            body = self.content.messages["no_more_detail"]
+            return self._reply(topic_id, body, NO_MORE, (), topic.follow_ups or ("capabilities",))
         return self._reply(topic_id, topic.more, MORE, topic.citations, topic.follow_ups)
+
+    def short(self, topic_id: Optional[str]) -> Reply:
+        """'Say it simpler' / 'I don't understand': the 1-2 sentence form of the topic just discussed."""
+        if not topic_id:
+            return self._no_topic()
+        topic = self.content.topics[topic_id]
+        body = topic.short or topic.answer
+        return self._reply(topic_id, body, SHORT, topic.citations, topic.follow_ups)
+
+    def urgent(self, level: str, language: str = "en") -> Reply:
+        """The triage reply: the action to take first, its own last line instead of the IVIG footer,
+        no suggested IVIG questions; in the message's language first where the content has it."""
+        urgent = self.content.urgent[level]
+        parts = [urgent.translations[language]] if language in urgent.translations else []
+        parts += [urgent.answer, urgent.last_line]
+        text = self._fill("\n\n".join(parts)).strip()
+        return Reply(
+            text=text,
+            buttons=[],
+            payload={
+                "topic": level,
+                "kind": URGENT,
+                "citations": [],
+                "safety": True,
+                "safety_text": self._fill(urgent.last_line),
+                "follow_ups": [],
+                "language": language,
+            },
+        )
+
+    def reminder(self, level: str) -> str:
+        """The line that matters, repeated first in the turns after an urgent reply."""
+        return self._fill(self.content.urgent[level].reminder)
+
+    def carry_over(self, level: str) -> Reply:
+        """After an urgent reply, small talk ("ok thanks", "it went away") gets the reminder, not chat."""
+        urgent = self.content.urgent[level]
+        reply = self.urgent(level)
+        text = self._fill(f"{urgent.reminder}\n\n{urgent.last_line}")
+        return dataclasses.replace(reply, text=text, payload={**reply.payload, "kind": REMINDER})
+
+    def with_reminder(self, reply: Reply, level: str) -> Reply:
+        """Any other reply in those turns starts with the reminder."""
+        return dataclasses.replace(reply, text=f"{self.reminder(level)}\n\n{reply.text}")
+
+    def language_note(self, language: str) -> Reply:
+        """A message in another language: a note (in that language where the content has it, and in
+        English) that the assistant answers in English, the suggested questions and the clinic contact."""
+        messages = self.content.messages
+        note = messages["language_note"]
+        translated = messages.get(f"language_note_{language}")
+        body = f"{translated}\n\n{note}" if translated else note
+        reply = self._reply("fallback", body, LANGUAGE, (), self.content.topics["capabilities"].follow_ups)
+        return dataclasses.replace(reply, payload={**reply.payload, "language": language})
+
+    def cites_a_study(self, topic_id: str) -> bool:
+        return any(ref_id in self.content.studies for ref_id in self.content.topics[topic_id].citations)
 
     def study_details(self, topic_id: Optional[str]) -> Reply:
         """'How many people were in it?': the studies behind the topic just discussed."""
@@ -83,6 +147,7 @@ class ReplyBuilder:
         if not studies:
             body = self.content.messages["study_details_none"]
             return self._reply(topic_id, body, DETAILS, (), topic.follow_ups or ("sources",))
+        # Each summary opens with the study's name, so figures of two studies never blur together.
         body = "\n\n".join(self.content.studies[ref_id] for ref_id in studies)
         return self._reply(topic_id, body, DETAILS, studies, topic.follow_ups)
 

@@ -4,7 +4,8 @@ Registered in credentials.yml under their module path; they keep the standard na
 webhook stays at /webhooks/rest/webhook and socket.io clients use the standard events.
 
 The guard, around Rasa's message handling on both channels:
-- cleans the text (control characters) and cuts an oversized message, saying so;
+- cleans the text (control characters) and cuts an oversized message, saying so; the part cut off
+  still reaches the safety triage (metadata `triage_tail`), so a red flag late in a long message is caught;
 - answers an empty message with the "please rephrase" reply;
 - when the bot produced no reply (action server down) or takes longer than the reply timeout
   (action server slow), sends the "cannot answer right now" reply with the safety message and
@@ -24,6 +25,7 @@ from sanic.request import Request
 
 from bot.answers import Reply, default_builder
 from bot.settings import get_settings
+from bot.triage import TRIAGE_TAIL
 
 logger = logging.getLogger(__name__)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -62,7 +64,11 @@ def guarded(on_new_message: SenderCallback) -> SenderCallback:
         output, recipient = message.output_channel, message.sender_id
         text = clean(message.text).strip()
         limit = get_settings().max_message_chars
+        # The triage reads the whole message: what the cut removes travels beside it (never from the client).
+        metadata = dict(message.metadata) if isinstance(message.metadata, dict) else {}
+        metadata.pop(TRIAGE_TAIL, None)
         if len(text) > limit:
+            metadata[TRIAGE_TAIL] = text[limit:]
             text = text[:limit]
             notice = default_builder().notice("message_too_long", max_chars=limit)
             await output.send_response(recipient, {"text": notice})
@@ -70,6 +76,7 @@ def guarded(on_new_message: SenderCallback) -> SenderCallback:
             await output.send_response(recipient, as_message(default_builder().answer("fallback")))
             return
         message.text = text
+        message.metadata = metadata
         counter = _CountingOutput(output)
         turn = asyncio.ensure_future(on_new_message(message))
         try:

@@ -28,8 +28,16 @@ class Turn:
         return self.payload.get("topic")
 
     @property
+    def kind(self) -> Optional[str]:
+        return self.payload.get("kind")
+
+    @property
     def has_safety(self) -> bool:
-        return SAFETY_WORDS in self.text.lower() and self.payload.get("safety") is True
+        """The closing safety line is in the text: the IVIG safety message, or an urgent reply's own line."""
+        safety_text = self.payload.get("safety_text") or ""
+        if self.payload.get("safety") is not True or not safety_text or safety_text not in self.text:
+            return False
+        return self.kind == "urgent" or self.kind == "reminder" or SAFETY_WORDS in self.text.lower()
 
 
 class RestClient:

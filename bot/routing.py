@@ -32,8 +32,10 @@ CONDITION_SYMPTOMS: Dict[str, str] = {"pots": "pots", "small_fiber_neuropathy": 
 # General questions that become symptom questions when they name one symptom group
 # ("what does the research say about brain fog", "what about the exhaustion?").
 SYMPTOM_SPECIFIC_INTENTS = frozenset({"research_overview", "capabilities"})
+# The topics that present one study ("going back to that study" means the last of these discussed).
+STUDY_TOPIC_IDS = frozenset({"study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
 # Intents whose answer is about one study: a named study decides which.
-STUDY_INTENTS = frozenset({"research_overview", "study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
+STUDY_INTENTS = STUDY_TOPIC_IDS | {"research_overview"}
 
 
 def entity_values(entities: Iterable[dict], label: str) -> List[str]:

@@ -15,22 +15,42 @@ PROJECT_DIR = PACKAGE_DIR.parent
 DEFAULT_CLINIC_FILE = PACKAGE_DIR / "clinic.yml"
 
 
+def resolve_project_path(path: str) -> pathlib.Path:
+    """A path from config.yml: relative paths are relative to the project, not the working directory."""
+    candidate = pathlib.Path(path)
+    return candidate if candidate.is_absolute() else PROJECT_DIR / candidate
+
+
 @dataclasses.dataclass(frozen=True)
 class Clinic:
-    """What a clinic sets: its name, contact, emergency and crisis numbers, safety addition."""
+    """What a clinic sets: its name and contact routes, emergency, crisis and poison lines, safety addition."""
 
     clinic_name: str
     clinic_contact: str
     emergency_number: str
     crisis_line: str
+    poison_line: str
+    clinic_phone: str = ""
+    clinic_hours: str = ""
+    clinic_portal_url: str = ""
     safety_extra: str = ""
+
+    def contact_details(self) -> str:
+        """How to reach the clinic, one line per route it has set: name and contact, phone, hours, portal."""
+        lines = [f"{self.clinic_name}: {self.clinic_contact}"]
+        lines += [f"- {label}: {value}" for label, value in (
+            ("Phone", self.clinic_phone), ("Hours", self.clinic_hours), ("Patient portal", self.clinic_portal_url)
+        ) if value]
+        return "\n".join(lines)
 
     def placeholders(self) -> Dict[str, str]:
         return {
             "clinic_name": self.clinic_name,
             "clinic_contact": self.clinic_contact,
+            "clinic_contact_details": self.contact_details(),
             "emergency_number": self.emergency_number,
             "crisis_line": self.crisis_line,
+            "poison_line": self.poison_line,
         }
 
 
@@ -43,9 +63,12 @@ def load_clinic(path: Optional[pathlib.Path] = None) -> Clinic:
         if unknown:
             raise ValueError(f"{path}: unknown clinic settings {sorted(unknown)}")
         values.update({key: value for key, value in overrides.items() if value is not None})
-    blank = [key for key in ("emergency_number", "crisis_line") if not str(values[key]).strip()]
+    blank = [key for key in ("emergency_number", "crisis_line", "poison_line") if not str(values[key]).strip()]
     if blank:
         raise ValueError(f"clinic settings must not leave {blank} empty")
+    portal = str(values.get("clinic_portal_url") or "")
+    if portal and not portal.startswith("https://"):
+        raise ValueError("clinic_portal_url must be an https:// link")
     return Clinic(**{key: str(value) for key, value in values.items()})
 
 

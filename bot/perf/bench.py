@@ -42,7 +42,7 @@ import yaml
 
 from bot.client import RestClient
 from bot.content_store import get_content
-from bot.evaluate import ask_all, load_questions, score
+from bot.evaluate import URGENT, ask_all, load_conversations, score_questions
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig
 from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
@@ -321,15 +321,16 @@ def intent_correct(intent: Optional[str], expected: Sequence[str], previous: Opt
 
 
 def accuracy(url: str, db: pathlib.Path, questions: pathlib.Path) -> Tuple[Dict[str, float], str]:
-    conversations = load_questions(questions)
+    conversations = load_conversations(questions)
     results = ask_all(RestClient(url, timeout=60), conversations)
-    scores = score(results)
+    scores = score_questions(results)
+    red_flags = [r for r in results if r.expected[0] in URGENT]
     expected: List[Tuple[Sequence[str], Optional[Sequence[str]]]] = []
     for turns in conversations:
         previous = None
         for turn in turns:
-            expected.append((turn["topics"], previous))
-            previous = turn["topics"]
+            expected.append((turn["expected"], previous))
+            previous = turn["expected"]
     rows = intents_of(db, "eval-")
     note = ""
     if len(rows) == len(results):
@@ -338,7 +339,7 @@ def accuracy(url: str, db: pathlib.Path, questions: pathlib.Path) -> Tuple[Dict[
     else:
         intent_accuracy, note = float("nan"), f"{len(rows)} stored messages for {len(results)} questions"
     return {"questions": scores["questions"], "topic": scores["topic_accuracy"], "intent": intent_accuracy,
-            "red_flag_recall": scores["red_flag_recall"]}, note
+            "red_flag_recall": sum(r.topic in URGENT for r in red_flags) / max(len(red_flags), 1)}, note
 
 
 # ------------------------------------------------------------------------------------------- profiling

@@ -30,5 +30,6 @@ def nlp():
 
 
 @pytest.fixture(scope="session")
-def red_flag_cases():
-    return yaml.safe_load((pathlib.Path(__file__).parent / "red_flag_cases.yml").read_text())
+def triage_cases():
+    """Hand-written cases of the deterministic triage: level -> [message] (`none`: no level may fire)."""
+    return yaml.safe_load((pathlib.Path(__file__).parent / "triage_cases.yml").read_text())

@@ -8,17 +8,20 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
 from bot.answers import ReplyBuilder
-from bot.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY
+from bot.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS
 from bot.settings import load_clinic
 
 SAFETY_WORDS = "medical supervision"
 
 
-def tracker(intent, text="", entities=(), current_topic=None):
+def tracker(intent, text="", entities=(), current_topic=None, triage=None, **slots):
+    latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities), "text": text}
+    if triage is not None:
+        latest["triage"] = triage
     return Tracker(
         sender_id="patient",
-        slots={"current_topic": current_topic},
-        latest_message={"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities), "text": text},
+        slots={"current_topic": current_topic, **slots},
+        latest_message=latest,
         events=[],
         paused=False,
         followup_action=None,
@@ -55,6 +58,13 @@ def test_topic_answer_follows_the_contract(topic_id, content, domain):
         assert citation["url"].startswith("https://") and citation["label"]
     if topic_id in TOPICS_WITHOUT_SAFETY:
         assert payload["safety"] is False
+    elif topic_id in URGENT_TOPICS:
+        # a person in danger reads the action first and an urgent last line, never the IVIG footer
+        assert payload["safety"] is True and payload["kind"] == "urgent"
+        assert message["text"].endswith(payload["safety_text"]) and SAFETY_WORDS not in message["text"].lower()
+        assert message["buttons"] == []
+        assert events == [SlotSet("urgent_level", topic_id), SlotSet("urgent_turns_left", actions.URGENT_CARRY_TURNS)]
+        return
     else:
         assert payload["safety"] is True
         assert message["text"].endswith(payload["safety_text"])
@@ -63,9 +73,10 @@ def test_topic_answer_follows_the_contract(topic_id, content, domain):
     assert [b["payload"] for b in message["buttons"]] == [f"/{t}" for t in content.topics[topic_id].follow_ups]
 
 
-def test_a_topic_answer_remembers_the_topic(domain):
+def test_a_topic_answer_remembers_the_topic_and_the_study(domain):
     _, events = run(actions.ActionAnswerTopic(), tracker("study_vascular"), domain)
-    assert events == [SlotSet("current_topic", "study_vascular")]
+    assert events == [SlotSet("current_topic", "study_vascular"), SlotSet("detail_depth", 0),
+                      SlotSet("current_study", "study_vascular")]
 
 
 def test_fallback_asks_to_rephrase_with_suggestions(domain):
@@ -117,15 +128,99 @@ def test_named_study_routes_a_study_question(domain):
     assert message["custom"]["topic"] == "study_case_series"
 
 
-def test_emergency_uses_the_clinic_numbers(tmp_path, content):
+def test_urgent_replies_use_the_clinic_numbers(tmp_path, content):
     clinic_file = tmp_path / "clinic.yml"
-    clinic_file.write_text("emergency_number: '112'\ncrisis_line: '116 123'\nsafety_extra: 'Clinic line: 555-0100.'\n")
+    clinic_file.write_text("emergency_number: '112'\ncrisis_line: '116 123'\npoison_line: '0800 POISON'\n"
+                           "clinic_phone: '555-0100'\n")
     builder = ReplyBuilder(content, load_clinic(clinic_file))
     emergency = builder.answer("emergency")
-    assert "112" in emergency.text and emergency.text.endswith("Clinic line: 555-0100.")
-    assert SAFETY_WORDS in emergency.text.lower()
+    assert emergency.text.startswith("Call 112 now") and "nurse" in emergency.text
     crisis = builder.answer("crisis")
     assert "116 123" in crisis.text and "112" in crisis.text
+    poisoning = builder.answer("poisoning")
+    assert "0800 POISON" in poisoning.text and "112" in poisoning.text and "116 123" in poisoning.text
+    distress = builder.answer("distress")
+    assert "116 123" in distress.text and "555-0100" in distress.text and "112" not in distress.text
+
+
+@pytest.mark.parametrize("level", URGENT_TOPICS)
+@pytest.mark.parametrize("intent", ["side_effects", "nlu_fallback", "study_details"])
+def test_the_triage_decision_wins_over_the_topic(level, intent, domain):
+    triage = {"level": level, "source": "pattern", "language": "en"}
+    for action in (actions.ActionAnswerTopic(), actions.ActionAnswerFollowUp()):
+        message, events = run(action, tracker(intent, triage=triage, current_topic="study_sfn"), domain)
+        assert message["custom"]["topic"] == level and message["custom"]["kind"] == "urgent"
+        assert SlotSet("urgent_level", level) in events
+
+
+@pytest.mark.parametrize("language, words", [("es", "Llame"), ("fr", "Appelez")])
+def test_a_spanish_or_french_emergency_gets_the_key_line_in_that_language_first(language, words, domain):
+    triage = {"level": "emergency", "source": "pattern", "language": language}
+    message, _ = run(actions.ActionAnswerTopic(), tracker("emergency", triage=triage), domain)
+    assert message["text"].startswith(words) and "Call 911" in message["text"]
+
+
+@pytest.mark.parametrize("intent", ["thanks", "goodbye", "nlu_fallback", "greeting"])
+def test_after_a_crisis_reply_small_talk_gets_the_crisis_line_again(intent, domain):
+    tr = tracker(intent, triage={"level": None, "language": "en"}, urgent_level="crisis", urgent_turns_left=3)
+    message, events = run(actions.ActionAnswerTopic(), tr, domain)
+    assert message["custom"]["topic"] == "crisis" and message["custom"]["kind"] == "reminder"
+    assert message["text"].startswith("Before anything else") and "988" in message["text"]
+    assert "You're welcome" not in message["text"]
+    assert events[0] == SlotSet("urgent_turns_left", 2)
+
+
+def test_after_an_emergency_a_question_is_answered_after_the_reminder(content, domain):
+    tr = tracker("symptom_fatigue", triage={"level": None, "language": "en"}, urgent_level="emergency",
+                 urgent_turns_left=1)
+    message, events = run(actions.ActionAnswerTopic(), tr, domain)
+    assert message["text"].startswith("If those signs are still there")
+    assert message["custom"]["topic"] == "symptom_fatigue"
+    assert SlotSet("urgent_turns_left", 0) in events and SlotSet("urgent_level", None) in events
+
+
+def test_the_carry_over_ends(domain):
+    tr = tracker("thanks", triage={"level": None, "language": "en"}, urgent_level=None, urgent_turns_left=0)
+    message, _ = run(actions.ActionAnswerTopic(), tr, domain)
+    assert message["custom"]["topic"] == "thanks"
+
+
+def test_tell_me_more_goes_deeper_once_then_offers_related_questions(content, domain):
+    first, events = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects",
+                                                                 detail_depth=0), domain)
+    assert first["custom"]["kind"] == "more" and SlotSet("detail_depth", 1) in events
+    second, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects",
+                                                            detail_depth=1), domain)
+    assert second["custom"]["kind"] == "no_more" and second["custom"]["topic"] == "side_effects"
+    assert second["text"] != first["text"] and second["buttons"]
+
+
+def test_say_it_simpler_gives_the_short_form(content, domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("simpler", current_topic="study_sfn"), domain)
+    assert message["custom"]["kind"] == "short" and message["custom"]["topic"] == "study_sfn"
+    assert message["text"].startswith(content.topics["study_sfn"].short.strip()[:30])
+    assert len(content.topics["study_sfn"].short) < len(content.topics["study_sfn"].answer)
+
+
+def test_going_back_to_that_study_after_another_topic(domain):
+    tr = tracker("study_details", current_topic="cost_insurance", current_study="study_vascular")
+    message, _ = run(actions.ActionAnswerFollowUp(), tr, domain)
+    assert message["custom"]["topic"] == "study_vascular" and "21" in message["text"]
+
+
+def test_study_details_name_each_study_they_describe(domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("study_details", current_topic="symptom_pots"), domain)
+    assert "small fiber neuropathy study" in message["text"] and "POTS trial" in message["text"]
+
+
+@pytest.mark.parametrize("language, words", [("es", "Solo puedo responder en inglés"), ("fr", "qu'en anglais"),
+                                             ("de", "I can only answer in English")])
+def test_another_language_gets_the_note_questions_and_clinic_contact(language, words, domain):
+    tr = tracker("side_effects", triage={"level": None, "language": language})
+    message, _ = run(actions.ActionAnswerTopic(), tr, domain)
+    assert words in message["text"] and "I can only answer in English" in message["text"]
+    assert message["custom"]["kind"] == "language" and message["buttons"]
+    assert message["custom"]["safety"] is True
 
 
 def test_default_clinic_settings_are_safe():

@@ -1,0 +1,137 @@
+"""The deterministic part of the triage: a spaCy Matcher over the patterns in patterns.yml.
+
+It runs on every message, on the whole text, independently of the topic classifier, so what must
+never be missed is caught in any turn, even inside a long message about something else.
+
+Pattern grammar (see patterns.yml): words separated by spaces, each matched on the token's
+lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a word optional;
+`...` stands for up to three arbitrary words.
+"""
+import dataclasses
+import functools
+import itertools
+import pathlib
+import unicodedata
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+
+PATTERNS_FILE = pathlib.Path(__file__).parent / "patterns.yml"
+# Most urgent first: when several levels match, the first one's reply is given. Poisoning comes first
+# because its reply also carries the emergency number and the crisis line.
+LEVELS: Tuple[str, ...] = ("poisoning", "crisis", "emergency", "distress")
+IGNORE = "ignore"
+LANGUAGES: Tuple[str, ...] = ("en", "es", "fr")
+GAP = "..."
+MAX_GAP = 3
+# spaCy refuses texts over 1,000,000 characters; longer messages are read in overlapping chunks.
+CHUNK_CHARS = 100_000
+CHUNK_OVERLAP = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class PatternHit:
+    level: str
+    language: str
+    pattern: str
+    matched_text: str
+
+
+def compile_pattern(nlp: Language, pattern: str) -> List[List[dict]]:
+    """One grammar line -> the spaCy token patterns it stands for.
+
+    Single-word alternatives share one token spec (`LEMMA IN [...]`); only alternatives that
+    spaCy splits into several tokens ("can't" -> "ca", "n't") add patterns.
+    """
+    positions = []
+    for word in normalise(pattern).split():
+        if word == GAP:
+            positions.append([[{"OP": "?"}] * MAX_GAP])
+            continue
+        optional = word.endswith("?") and len(word) > 1
+        alternatives = [
+            [t.text for t in nlp.make_doc(alt)] for alt in (word[:-1] if optional else word).split("|") if alt
+        ]
+        single = sorted({lemma for tokens in alternatives if len(tokens) == 1 for lemma in _lemmas(nlp, tokens[0])})
+        choices = [[_spec(nlp, token) for token in tokens] for tokens in alternatives if len(tokens) > 1]
+        if single:
+            choices.append([{"LEMMA": {"IN": single}}])
+        if optional:
+            choices.append([])
+        positions.append(choices)
+    return [list(itertools.chain.from_iterable(combo)) for combo in itertools.product(*positions)]
+
+
+@functools.lru_cache(maxsize=None)
+def _lemmas(nlp: Language, token: str) -> Tuple[str, ...]:
+    """The word itself and its lemma (from the lookup tables), so inflections match too."""
+    return tuple(sorted({token, nlp(token)[0].lemma_ or token}))
+
+
+def _spec(nlp: Language, token: str) -> dict:
+    return {"LEMMA": {"IN": list(_lemmas(nlp, token))}}
+
+
+def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, List[str]]]:
+    """`level -> language -> [pattern]`, checked: unknown levels or languages fail loudly."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(raw) - set(LEVELS) - {IGNORE}
+    if unknown:
+        raise ValueError(f"{path}: unknown triage levels {sorted(unknown)}")
+    for level, by_language in raw.items():
+        odd = set(by_language or {}) - set(LANGUAGES)
+        if odd:
+            raise ValueError(f"{path}: level {level}: unknown languages {sorted(odd)}")
+    return raw
+
+
+class PatternMatcher:
+    """Finds the most urgent level whose wording is in a message."""
+
+    def __init__(self, nlp: Language, patterns: Mapping[str, Mapping[str, List[str]]]):
+        self.nlp = nlp
+        self.matcher = Matcher(nlp.vocab)
+        self.patterns: Dict[str, Tuple[str, str, str]] = {}
+        for level in (*LEVELS, IGNORE):
+            for language, lines in (patterns.get(level) or {}).items():
+                for index, line in enumerate(lines or []):
+                    key = f"{level}:{language}:{index}"
+                    self.patterns[key] = (level, language, line)
+                    self.matcher.add(key, [p for p in compile_pattern(nlp, line) if p])
+
+    @classmethod
+    def from_file(cls, nlp: Language, path: pathlib.Path = PATTERNS_FILE) -> "PatternMatcher":
+        return cls(nlp, load_patterns(path))
+
+    def detect(self, text: str) -> Optional[PatternHit]:
+        """The most urgent hit in `text` (the whole of it), or None."""
+        hits = {}
+        for hit in self.hits(text):
+            hits.setdefault(hit.level, hit)
+        return next((hits[level] for level in LEVELS if level in hits), None)
+
+    def hits(self, text: str) -> Iterator[PatternHit]:
+        for chunk in _chunks(normalise(text)):
+            doc = self.nlp(chunk)
+            matches = [(self.patterns[self.nlp.vocab.strings[m]], start, end) for m, start, end in self.matcher(doc)]
+            ignored = [(start, end) for (level, _, _), start, end in matches if level == IGNORE]
+            for (level, language, line), start, end in matches:
+                if level != IGNORE and not any(s <= start and end <= e for s, e in ignored):
+                    yield PatternHit(level, language, line, doc[start:end].text)
+
+
+def _chunks(text: str) -> Iterator[str]:
+    start = 0
+    while True:
+        yield text[start:start + CHUNK_CHARS]
+        if start + CHUNK_CHARS >= len(text):
+            return
+        start += CHUNK_CHARS - CHUNK_OVERLAP
+
+
+def normalise(text: str) -> str:
+    """Lowercase, typographic apostrophes made plain, accents removed, so lemmas and patterns line up."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

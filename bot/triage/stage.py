@@ -1,0 +1,44 @@
+"""The triage decision for one message: patterns first, then the learned risk model.
+
+The decision names the level (or None), what raised it, and the language of the message, so the
+reply can give its key line in that language too.
+"""
+import dataclasses
+from typing import Any, Dict, Optional
+
+from bot.nlp.language import detect_language
+from bot.triage.patterns import LEVELS, PatternMatcher
+from bot.triage.risk import RiskModel
+
+
+@dataclasses.dataclass(frozen=True)
+class TriageDecision:
+    level: Optional[str]  # one of LEVELS, or None: go on to topic understanding
+    source: str  # "pattern", "risk_model" or "" (no level)
+    language: str  # "en", "es", "fr", ... (the language of the message)
+    evidence: str = ""  # the pattern or the sentence that raised the level
+
+    def as_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class Triage:
+    """Reads the whole message; a pattern hit wins, else the risk model may raise a level."""
+
+    def __init__(self, patterns: PatternMatcher, risk: Optional[RiskModel] = None, encoder=None):
+        self.patterns = patterns
+        self.risk = risk
+        self.encoder = encoder
+
+    def decide(self, text: str) -> TriageDecision:
+        language = detect_language(text)
+        hit = self.patterns.detect(text)
+        if hit is not None:
+            language = hit.language if hit.language != "en" else language
+            return TriageDecision(hit.level, "pattern", language, hit.pattern)
+        if self.risk is not None and self.encoder is not None and text.strip():
+            risk = self.risk.assess(self.encoder, text)
+            if risk is not None:
+                return TriageDecision(risk.level, "risk_model", language, risk.sentence)
+        return TriageDecision(None, "", language)
+
