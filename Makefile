@@ -13,7 +13,7 @@ SPACY_MODEL := build/spacy/ivig_en
 ENCODER := build/encoder/all-MiniLM-L6-v2
 MODEL := models/ivig.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors \
-	bot/nlp/components.py bot/nlp/encoder.py bot/nlp/vocabulary.yml $(wildcard bot/triage/*.py bot/triage/*.yml)
+	bot/nlp/components.py bot/nlp/encoder.py bot/nlp/vocabulary.py bot/nlp/vocabulary.yml $(wildcard bot/triage/*.py bot/triage/*.yml)
 DEV_QUESTIONS ?= ../shared/content/dev-questions.yml
 STORIES ?= tests/stories
 
@@ -39,7 +39,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 .PHONY: venv
 venv: $(VENV)/.installed ## Create the Python 3.10 virtualenv with pinned packages
 
-$(SPACY_MODEL)/meta.json: $(VENV)/.installed bot/nlp/pipeline.py bot/nlp/vocabulary.yml
+$(SPACY_MODEL)/meta.json: $(VENV)/.installed bot/nlp/pipeline.py bot/nlp/vocabulary.py bot/nlp/vocabulary.yml
 	$(PY) -m bot.nlp.pipeline $(SPACY_MODEL)
 
 .PHONY: spacy
@@ -131,3 +131,7 @@ feedback: $(VENV)/.installed ## Count the widget's thumbs up/down per topic
 .PHONY: retention
 retention: $(VENV)/.installed ## Delete conversations older than IVIG_RETENTION_DAYS (default 90)
 	$(PY) -m bot.conversations retention
+
+.PHONY: content-status
+content-status: $(VENV)/.installed ## Each topic's check and review months, what is due, reading level (STRICT=1: exit 1 when a review date has passed)
+	$(PY) -m bot.content_status $(if $(STRICT),--strict)

@@ -119,9 +119,10 @@ class ActionAnswerFollowUp(AnswerAction):
         topic = tracker.get_slot(SLOT_CURRENT_TOPIC)
         intent = latest_intent(tracker)
         if intent == INTENT_STUDY_DETAILS:
-            # "Going back to that study": the last study discussed when the topic since cites none.
-            cites_a_study = topic and default_builder().cites_a_study(topic)
-            return default_builder().study_details(topic if cites_a_study else tracker.get_slot(SLOT_CURRENT_STUDY) or topic)
+            # "Going back to that study, how long...": the last study discussed, even after other topics
+            # (each summary names its study, so the patient sees which one is described).
+            study = tracker.get_slot(SLOT_CURRENT_STUDY)
+            return default_builder().study_details(topic if topic in STUDY_TOPIC_IDS or not study else study)
         if intent == INTENT_SIMPLER:
             return default_builder().short(topic)
         return default_builder().more(topic, int(tracker.get_slot(SLOT_DETAIL_DEPTH) or 0))

@@ -5,7 +5,7 @@ import dataclasses
 import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from bot.content_store import TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, Content, get_content
+from bot.content_store import KNOWLEDGE_TOPICS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, Content, get_content
 from bot.settings import Clinic, get_settings
 
 # Payload `kind` values: what part of a topic a reply carries.
@@ -48,6 +48,10 @@ class ReplyBuilder:
         with_safety = topic_id not in TOPICS_WITHOUT_SAFETY
         safety = safety_message(self.clinic, short=topic_id == "greeting", content=self.content)
         text = self._fill(body).strip()
+        # Answers from curated knowledge say when they were last checked (topics.yml last_checked).
+        checked = self.content.topics[topic_id].checked_month if topic_id in KNOWLEDGE_TOPICS else ""
+        if checked:
+            text = f"{text}\n\n{self._fill(self.content.messages['checked'], checked_month=checked)}"
         if with_safety:
             text = f"{text}\n\n{safety}"
         questions = [self.content.topics[f] for f in follow_ups]
@@ -61,6 +65,7 @@ class ReplyBuilder:
                 "safety": with_safety,
                 "safety_text": safety if with_safety else "",
                 "follow_ups": [t.question for t in questions],
+                "checked": checked,
             },
         )
 
@@ -134,9 +139,6 @@ class ReplyBuilder:
         body = f"{translated}\n\n{note}" if translated else note
         reply = self._reply("fallback", body, LANGUAGE, (), self.content.topics["capabilities"].follow_ups)
         return dataclasses.replace(reply, payload={**reply.payload, "language": language})
-
-    def cites_a_study(self, topic_id: str) -> bool:
-        return any(ref_id in self.content.studies for ref_id in self.content.topics[topic_id].citations)
 
     def study_details(self, topic_id: Optional[str]) -> Reply:
         """'How many people were in it?': the studies behind the topic just discussed."""

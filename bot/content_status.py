@@ -16,7 +16,7 @@ import statistics
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from bot.content_store import Content, Topic, load, month_name, review_passed
+from bot.content_store import Content, Topic, load, month_name, review_passed, undated_status
 
 SOON_DAYS = 31  # "due soon" this many days before the review month begins
 TARGET_GRADE = 8  # the content contract aims at about grade 8 (TOPICS.md)
@@ -101,6 +101,9 @@ def report(content: Content, today: datetime.date) -> str:
     grades = [float(row["grade"]) for row in table]
     lines += ["", f"Reading level of the first answers: mean grade {statistics.mean(grades):.1f} "
               f"(aim: at most {TARGET_GRADE}), hardest {max(grades):.1f}."]
+    undated = undated_status(content)
+    if undated:
+        lines += ["", f"!!! Trial status without an 'as of <month year>' date in messages.yml: {', '.join(undated)}"]
     dated = [ref for ref in content.references.values() if ref.status_as_of]
     if dated:
         lines += ["", "Trial status in references.yml (what the 'as of' dates in answers rest on):"]

@@ -2,6 +2,8 @@
 
 The content contract (topic ids, citations, the safety message) is checked here so that a
 clinician's edit that breaks it stops the bot at start-up instead of reaching a patient.
+Time-bound text is checked too: trial status carries its "as of" month, every topic records when it
+was last checked and when it is due again, and a due review is a log warning (never an error).
 """
 import dataclasses
 import datetime
@@ -77,6 +79,9 @@ PLACEHOLDERS = frozenset(
     }
 )
 SAFETY_KEYWORDS = "medical supervision"
+# Values the code fills into fixed messages (messages.yml) only: {max_chars} in message_too_long,
+# {checked_month} ("November 2026", Topic.checked_month) in the "Information checked" line.
+MESSAGE_VALUES = frozenset({"max_chars", "checked_month"})
 MAX_SHORT_SENTENCES = 2
 # Wording that references.yml marks as unconfirmed, or that would amount to dosing advice.
 FORBIDDEN_PATTERNS = {
@@ -109,10 +114,10 @@ AS_OF = re.compile(r"\bas of (?P<month>" + "|".join(MONTHS) + r") (?P<year>\d{4}
 # Wording about where a trial stands (running, recruiting, open, finished, results or none): true
 # only on a date, so a text that uses it must say "as of <month year>" and cite a dated status.
 TRIAL_STATUS = re.compile(
-    r"under ?way|\brecruit|\benrol|\bopen to\b|\b(?:could|can|might|may) join\b|\bcurrent(?:ly)? (?:trial|stud)"
-    r"|\bnow (?:testing|studying|recruiting)|\b(?:is|are) (?:now )?testing\b|\bongoing\b|\bcompleted?\b"
-    r"|\bdue to (?:finish|end|report)|\bresults? yet\b|\bno results\b|\breported (?:any )?results\b"
-    r"|\bnot (?:yet )?reported\b|\bstill running\b|\bfinished\b",
+    r"under ?way|\b(?:recruit|enrol|enroll)(?:ing|s)\b|\bopen to\b|\b(?:could|can|might|may) join\b"
+    r"|\bcurrent(?:ly)? (?:trial|stud)|\bnow (?:testing|studying|recruiting)|\b(?:is|are) (?:now )?testing\b"
+    r"|\bongoing\b|\bcompleted\b|\b(?:has|have|had) finished\b|\bstill running\b|\bdue to (?:finish|end|report)"
+    r"|\bresults? yet\b|\bno results\b|\breported (?:any )?results\b|\bnot (?:yet )?reported\b",
     re.IGNORECASE,
 )
 # Words that say where a trial stands. One that a reference's `unconfirmed_status` uses and its
@@ -152,7 +157,7 @@ class Topic:
 
     @property
     def checked_month(self) -> str:
-        """"November 2026": what the reply shows as "Information checked <month year>"."""
+        """The month of the last check ("November 2026"), for "Information checked <month year>"."""
         return month_name(self.last_checked)
 
     def texts(self) -> Dict[str, str]:
@@ -277,12 +282,18 @@ def _load_references(raw: dict, descriptions: Mapping[str, str]) -> Dict[str, Re
     return references
 
 
-def _check_text(where: str, text: str, allowed_numbers: FrozenSet[str], dois: FrozenSet[str]):
+def _check_text(
+    where: str,
+    text: str,
+    allowed_numbers: FrozenSet[str],
+    dois: FrozenSet[str],
+    values: FrozenSet[str] = frozenset(),
+):
     if not isinstance(text, str) or not text.strip():
         raise ContentError(f"{where}: text is missing")
     names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
-    if names - PLACEHOLDERS - {"max_chars"}:
-        raise ContentError(f"{where}: unknown placeholders {sorted(names - PLACEHOLDERS)}")
+    if names - PLACEHOLDERS - values:
+        raise ContentError(f"{where}: unknown placeholders {sorted(names - PLACEHOLDERS - values)}")
     lowered = text.lower()
     for pattern, reason in FORBIDDEN_PATTERNS.items():
         if re.search(pattern, lowered):
@@ -332,6 +343,10 @@ def _month(where: str, value) -> datetime.date:
     if not match or not 1 <= int(match[2]) <= 12:
         raise ContentError(f"{where}: a month written YYYY-MM is required, not {value!r}")
     return datetime.date(int(match[1]), int(match[2]), 1)
+
+
+def _as_of(match: "re.Match[str]") -> datetime.date:
+    return datetime.date(int(match["year"]), MONTHS.index(match["month"].capitalize()) + 1, 1)
 
 
 def month_name(day: datetime.date) -> str:
@@ -386,9 +401,7 @@ def _check_dates(topic: Topic, references: Mapping[str, Reference]) -> None:
     speaks_of_status = False
     for field, text in topic.texts().items():
         where = f"topic {topic.id} {field}"
-        dates = [
-            datetime.date(int(m["year"]), MONTHS.index(m["month"].capitalize()) + 1, 1) for m in AS_OF.finditer(text)
-        ]
+        dates = [_as_of(match) for match in AS_OF.finditer(text)]
         for date in dates:
             if date > topic.last_checked:
                 raise ContentError(f"{where}: 'as of {month_name(date)}' is later than last_checked")
@@ -454,7 +467,7 @@ def validate(content: Content) -> None:
     for ref in content.references.values():
         _check_text(f"reference {ref.id} label", ref.label, _numbers(content.references, [ref.id]), dois)
     for key, text in content.messages.items():
-        _check_text(f"message {key}", text, frozenset(), dois)
+        _check_text(f"message {key}", text, frozenset(), dois, MESSAGE_VALUES)
     for key in ("safety", "safety_short"):
         if SAFETY_KEYWORDS not in content.messages.get(key, "").lower():
             raise ContentError(f"message {key} must say '{SAFETY_KEYWORDS}'")
@@ -488,6 +501,14 @@ def load(content_dir: Optional[pathlib.Path] = None) -> Content:
     )
     validate(content)
     return content
+
+
+def undated_status(content: Content) -> List[str]:
+    """Study summaries and messages (messages.yml) that speak of trial status without an "as of"
+    date. Topics with such text are refused by `validate`; these are listed by `make content-status`."""
+    texts = {f"study {key}": text for key, text in content.studies.items()}
+    texts.update({f"message {key}": text for key, text in content.messages.items()})
+    return [where for where, text in texts.items() if TRIAL_STATUS.search(text) and not AS_OF.search(text)]
 
 
 def reviews_due(content: Content, today: datetime.date) -> List[Topic]:

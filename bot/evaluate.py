@@ -3,7 +3,8 @@
     python -m bot.evaluate [--questions NAME=path ...] [--safety NAME=path ...] [--bot-url URL] [--json out.json]
 
 Question sets: topic accuracy (overall, per topic, per shape), share of answer turns carrying their safety
-line, and the misses. A message in another language is right when it gets the language note. Two formats:
+line, and the misses. A message in another language is right when it gets the language note (or, for short
+small talk such as "gracias", the topic itself). Two formats:
 the dev set (`singles` with `topics`, `conversations` with `turns`) and the blind sets (`items` with `text`,
 `topic`, `shape`, `lang`, or a `conversation` of such turns).
 
@@ -48,8 +49,8 @@ class Result:
 
     @property
     def correct(self) -> bool:
-        if self.lang != "en":
-            return self.kind == "language" or (self.expected[0] in URGENT and self.topic in self.expected)
+        if self.lang != "en" and self.kind == "language":
+            return True
         return self.topic in self.expected
 
 

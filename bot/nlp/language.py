@@ -23,7 +23,7 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
     ),
     "fr": frozenset(
         "le la les un une des et ou mais est sont etait etre je tu il elle nous vous ils elles mon ma mes "
-        "ton ta tes son sa ses notre votre leur que qui quoi comment pourquoi quand ou pour avec sans sur "
+        "ton tes son sa ses notre votre leur que qui quoi comment pourquoi quand ou pour avec sans sur "
         "de du au aux en dans ce cette ces ne pas plus tres aussi deja si oui non peux peut ai avez a "
         "suis veux sens j c qu l d n s est-ce".split()
     ),
@@ -51,6 +51,9 @@ MARKER_WORDS: Dict[str, FrozenSet[str]] = {
 WORD = re.compile(r"[a-zñçàâäéèêëîïôöûüùœáíóúã']+")
 SPANISH_MARKS = re.compile(r"[¿¡ñ]")
 MIN_WORDS = 2  # at least this many function words of a language before it can outvote English
+# Shorter messages ("gracias", "bonjour!", "ciao for now") stay English: the classifier knows them as small
+# talk, and a language note in reply to "thanks" would be a dead end.
+MIN_MESSAGE_WORDS = 3
 
 
 def detect_language(text: str) -> str:
@@ -60,6 +63,8 @@ def detect_language(text: str) -> str:
     lowered = text.lower()
     plain = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
     words = [w.strip("'") for w in WORD.findall(plain.replace("'", "' "))]
+    if len(words) < MIN_MESSAGE_WORDS:
+        return "en"
     counts = {
         language: sum(w in vocabulary for w in words) + 2 * sum(w in MARKER_WORDS.get(language, ()) for w in words)
         for language, vocabulary in FUNCTION_WORDS.items()

@@ -5,42 +5,12 @@ SpacyNLP loads the result by directory path (config.yml). Usage:
     python -m bot.nlp.pipeline build/spacy/ivig_en
 """
 import argparse
-import functools
 import pathlib
 import sys
-from typing import Dict, List
 
 import spacy
-import yaml
 
-from bot.nlp import VOCABULARY_FILE
-
-
-def load_vocabulary(path: pathlib.Path = VOCABULARY_FILE) -> Dict[str, Dict[str, List[str]]]:
-    """`LABEL -> canonical value -> phrases`, as kept in vocabulary.yml."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def ruler_patterns(vocabulary: Dict[str, Dict[str, List[str]]]) -> List[dict]:
-    return [
-        {"label": label, "pattern": phrase.lower(), "id": canonical}
-        for label, values in vocabulary.items()
-        for canonical, phrases in values.items()
-        for phrase in phrases
-    ]
-
-
-@functools.lru_cache(maxsize=1)
-def canonical_values() -> Dict[str, Dict[str, str]]:
-    """`LABEL -> lowercase phrase -> canonical value`, to name what an entity refers to."""
-    return {
-        label: {phrase.lower(): canonical for canonical, phrases in values.items() for phrase in phrases}
-        for label, values in load_vocabulary().items()
-    }
-
-
-def canonical(label: str, text: str) -> str:
-    return canonical_values().get(label, {}).get(text.lower(), text.lower())
+from bot.nlp.vocabulary import load_vocabulary, ruler_patterns
 
 
 def build_pipeline() -> "spacy.language.Language":

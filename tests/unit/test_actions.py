@@ -52,19 +52,19 @@ def test_topic_answer_follows_the_contract(topic_id, content, domain):
     message, events = run(actions.ActionAnswerTopic(), tracker(topic_id), domain)
     payload = message["custom"]
     assert payload["topic"] == topic_id
+    if topic_id in URGENT_TOPICS:
+        # a person in danger reads the action first and an urgent last line, never the IVIG footer
+        assert payload["safety"] is True and payload["kind"] == "urgent"
+        assert message["text"].endswith(payload["safety_text"]) and SAFETY_WORDS not in message["text"].lower()
+        assert message["buttons"] == [] and payload["citations"] == []
+        assert events == [SlotSet("urgent_level", topic_id), SlotSet("urgent_turns_left", actions.URGENT_CARRY_TURNS)]
+        return
     if topic_id != "sources":
         assert [c["id"] for c in payload["citations"]] == list(content.topics[topic_id].citations)
     for citation in payload["citations"]:
         assert citation["url"].startswith("https://") and citation["label"]
     if topic_id in TOPICS_WITHOUT_SAFETY:
         assert payload["safety"] is False
-    elif topic_id in URGENT_TOPICS:
-        # a person in danger reads the action first and an urgent last line, never the IVIG footer
-        assert payload["safety"] is True and payload["kind"] == "urgent"
-        assert message["text"].endswith(payload["safety_text"]) and SAFETY_WORDS not in message["text"].lower()
-        assert message["buttons"] == []
-        assert events == [SlotSet("urgent_level", topic_id), SlotSet("urgent_turns_left", actions.URGENT_CARRY_TURNS)]
-        return
     else:
         assert payload["safety"] is True
         assert message["text"].endswith(payload["safety_text"])

@@ -1,7 +1,7 @@
 """The project's spaCy pipeline: lemmatizer and domain entity ruler."""
 import pytest
 
-from bot.nlp.pipeline import canonical
+from bot.nlp.vocabulary import canonical
 
 
 def test_pipeline_is_blank_english_with_lemmatizer_and_ruler(nlp):
