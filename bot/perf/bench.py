@@ -121,6 +121,7 @@ class Results:
 def training_inputs(config: pathlib.Path) -> List[pathlib.Path]:
     files = [config, PROJECT_DIR / "domain.yml", *sorted((PROJECT_DIR / "data").rglob("*.yml"))]
     files += sorted((PROJECT_DIR / "bot" / "nlp").glob("*.py")) + sorted((PROJECT_DIR / "bot" / "nlp").glob("*.yml"))
+    files += sorted((PROJECT_DIR / "bot" / "triage").glob("*.py")) + sorted((PROJECT_DIR / "bot" / "triage").glob("*.yml"))
     meta = PROJECT_DIR / "build" / "spacy" / "ivig_en" / "meta.json"
     return files + ([meta] if meta.exists() else [])
 
@@ -467,6 +468,41 @@ def measure(bot: Bot, args, questions: Optional[pathlib.Path]) -> Results:
     return results
 
 
+# ------------------------------------------------------------------------------------------- stage costs
+
+def stage_costs(texts: Sequence[str]) -> List[str]:
+    """CPU per message of the understanding stages, in this process, over the same texts: the sentence
+    encoder (first time and cached, as for a repeated button text), the triage patterns and the risk model.
+    The baseline is the whole turn's Rasa CPU in the table above."""
+    import spacy
+
+    from bot.nlp.encoder import SentenceEncoder
+    from bot.triage.patterns import PatternMatcher
+    from bot.triage.risk import RiskModel, load_examples
+
+    nlp = spacy.load(PROJECT_DIR / "build" / "spacy" / "ivig_en")
+    matcher = PatternMatcher.from_file(nlp)
+    encoder = SentenceEncoder()
+    risk = RiskModel.train(SentenceEncoder(), load_examples())
+
+    def per_message(work: Callable[[str], object]) -> float:
+        start = time.process_time()
+        for text in texts:
+            work(text)
+        return (time.process_time() - start) / len(texts)
+
+    encode = lambda text: encoder.encode([text])  # noqa: E731
+    rows = [
+        ("sentence encoder, new text", per_message(encode)),
+        ("sentence encoder, repeated text (cache)", per_message(encode)),
+        ("triage patterns (whole message)", per_message(matcher.detect)),
+        ("triage risk model (embeddings cached)", per_message(lambda text: risk.assess(encoder, text))),
+    ]
+    lines = [f"CPU per message of the understanding stages ({len(texts)} dev questions, one process):", "",
+             "| stage | CPU per message |", "| --- | --- |"]
+    return lines + [f"| {name} | {ms(seconds)} |" for name, seconds in rows]
+
+
 # ------------------------------------------------------------------------------------------- report
 
 def ms(seconds: float) -> str:
@@ -573,6 +609,9 @@ def report(ours: Results, base: Results, args, questions: Optional[pathlib.Path]
         lines += [f"Accuracy: `{questions}`; topic = the answer's topic, intent = the NLU's intent (a follow-up "
                   f"intent counts where the turn follows up the previous topic)." + (f" ({'; '.join(notes)})" if notes else ""), ""]
     lines += table(ours, base) + ["", "Targets for ours:", ""] + targets(ours, base)
+    if questions is not None:
+        texts = [turn["text"] for conversation in load_conversations(questions) for turn in conversation]
+        lines += [""] + stage_costs(texts)
     for result in (ours, base):
         if result.profile_summary:
             lines += ["", f"Profile of the {result.bot.name} Rasa server (py-spy, {PROFILE_RATE} Hz, "

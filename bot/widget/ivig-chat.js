@@ -15,7 +15,9 @@
     launcherLabel: 'Ask about IVIG', lang: 'en', storage: 'session', timeout: 15, zIndex: 2147483000
   };
   var KEY = 'ivig-chat-conversation-id';
-  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, crisis: 1 };
+  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, poisoning: 1, crisis: 1, distress: 1 };
+  // Urgent replies of the safety triage (and their reminders): phone numbers become tap-to-call links.
+  var URGENT_KINDS = { urgent: 1, reminder: 1 }, PHONE = /(\+?\d[\d-]{1,13}\d)/;
 
   var cfg = {}, k, obj = window.IVIGChatConfig || {}, data = (script && script.dataset) || {};
   for (k in DEFAULTS) cfg[k] = data[k] != null ? data[k] : obj[k] != null ? obj[k] : DEFAULTS[k];
@@ -96,8 +98,8 @@
     '.u .b{background:var(--p);color:var(--pt);border-color:var(--p);white-space:pre-wrap}' +
     '.b p{margin:0 0 8px}.b p:last-child{margin:0}.b ul{margin:0 0 8px;padding-left:22px}' +
     '.b a{color:var(--l);text-decoration:underline}' +
-    '.m[data-topic=emergency] .b,.m[data-topic=crisis] .b{border:3px solid #b3261e}' +
-    '.m[data-topic=emergency] .b>p:first-of-type,.m[data-topic=crisis] .b>p:first-of-type{font-weight:700}' +
+    '.m[data-urgent] .b{border:3px solid #b3261e}.m[data-urgent] .b>p:first-of-type{font-weight:700}' +
+    '.m[data-urgent] a[href^="tel:"]{font-weight:700;white-space:nowrap}' +
     '.safe{margin-top:10px;padding:8px 10px;border-left:5px solid #b35c00;background:#fff4e0;color:#3b2300;border-radius:6px;font-size:15px}' +
     '.safe strong{display:block}' +
     '.cites{margin-top:10px;font-size:15px}.cites p{margin:0;font-weight:600}.cites ul{margin:4px 0 0}' +
@@ -200,7 +202,10 @@
     ask(t, t);
   }
   function setBusy(b) { busy = b; sendBtn.setAttribute('aria-disabled', b ? 'true' : 'false'); log.setAttribute('aria-busy', b ? 'true' : 'false'); }
-  function announce(t) { live.textContent = ''; setTimeout(function () { live.textContent = t; }, 60); }
+  function announce(t, urgent) {
+    live.setAttribute('aria-live', urgent ? 'assertive' : 'polite');
+    live.textContent = ''; setTimeout(function () { live.textContent = t; }, 60);
+  }
   function scrollTo(m, top) {
     // A new bot message is shown from its start (with the question before it when that fits), not its end.
     var prev = m.previousElementSibling, y = m.offsetTop;
@@ -259,18 +264,26 @@
     }
     return n;
   }
-  function formatText(parent, text) {
+  function withPhones(node, text) {
+    // Alternate pieces of the split are the numbers (the pattern has one group).
+    text.split(PHONE).forEach(function (part, i) {
+      node.appendChild(i % 2 ? el('a', { href: 'tel:' + part.replace(/[^\d+]/g, ''), text: part }) : document.createTextNode(part));
+    });
+    return node;
+  }
+  function formatText(parent, text, phones) {
     text.split(/\n\s*\n/).forEach(function (para) {
       var p = null, ul = null;
       para.split('\n').forEach(function (line) {
         if (/^\s*[-\u2022] /.test(line)) {
           p = null;
           ul = ul || parent.appendChild(el('ul'));
-          ul.appendChild(el('li', { text: line.replace(/^\s*[-\u2022] /, '') }));
+          var item = line.replace(/^\s*[-\u2022] /, '');
+          ul.appendChild(phones ? withPhones(el('li'), item) : el('li', { text: item }));
         } else if (line.trim()) {
           ul = null;
           if (p) p.appendChild(el('br')); else p = parent.appendChild(el('p'));
-          p.appendChild(document.createTextNode(line));
+          if (phones) withPhones(p, line); else p.appendChild(document.createTextNode(line));
         }
       });
     });
@@ -287,11 +300,13 @@
     var safety = typeof custom.safety_text === 'string' ? custom.safety_text.trim() : '';
     if (!safety && custom.safety && body.slice(-SAFETY.length) === SAFETY) safety = SAFETY;
     if (safety && body.slice(-safety.length) === safety) body = body.slice(0, -safety.length).trim();
-    var m = el('div', { class: 'm', 'data-topic': custom.topic, 'data-kind': custom.kind });
+    var urgent = URGENT_KINDS[custom.kind] === 1;
+    var m = el('div', { class: 'm', 'data-topic': custom.topic, 'data-kind': custom.kind, 'data-urgent': urgent ? '' : null });
     var b = el('div', { class: 'b' }, [sr('Assistant: ')]);
     var said = [body];
-    formatText(b, body);
-    if (safety) { b.appendChild(safetyBox(safety)); said.push(safety); }
+    formatText(b, body, urgent);
+    // An urgent reply ends with its own line (no IVIG box): a person in danger must not read about prescriptions.
+    if (safety) { b.appendChild(urgent ? withPhones(el('p', { class: 'urg' }), safety) : safetyBox(safety)); said.push(safety); }
     var links = (Array.isArray(custom.citations) ? custom.citations : []).map(function (c) {
       var url = c && safeUrl(c.url);
       return url && el('li', null, [el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, [
@@ -315,7 +330,7 @@
     if (!m.childNodes.length) return;
     log.appendChild(m);
     scrollTo(m, true);
-    if (announceIt && (body || safety)) announce('Assistant: ' + said.join(' '));
+    if (announceIt && (body || safety)) announce('Assistant: ' + said.join(' '), urgent);
   }
   function feedback(topic) {
     var note = el('span', { 'aria-live': 'polite' }), up, down;

@@ -311,12 +311,26 @@ def test_emergency_reply_stands_out(page: Page, demo_server):
     wait_for_greeting(page)
     ask(page, "my chest really hurts and I can't breathe")
     msg = answer_of(page, "emergency")
-    expect(msg).to_contain_text(plain_sentence("emergency"))
-    expect(msg.locator(".safe")).to_contain_text("medical supervision")
+    expect(msg).to_contain_text("Call 911")
+    # 911 is a tap-to-call link; the reply ends with its own urgent line, not the IVIG safety box
+    expect(msg.locator('a[href="tel:911"]').first).to_be_visible()
+    expect(msg.locator(".safe")).to_have_count(0)
+    expect(msg.locator(".urg")).to_contain_text("cannot help in an emergency")
     border = msg.locator(".b").evaluate("e => getComputedStyle(e).borderTopWidth")
     assert border == "3px", border
-    # No "was this helpful?" on an emergency reply.
+    # No "was this helpful?" and no IVIG suggested questions on an emergency reply.
     expect(msg.locator(".fb")).to_have_count(0)
+    expect(msg.locator(".chips")).to_have_count(0)
+    assert page.locator(".sr[aria-live]").first.get_attribute("aria-live") == "assertive"
+
+
+def test_crisis_reply_calls_the_crisis_line(page: Page, demo_server):
+    open_widget(page, demo_server.url)
+    wait_for_greeting(page)
+    ask(page, "everyone would be better off without me")
+    msg = answer_of(page, "crisis")
+    expect(msg.locator('a[href="tel:988"]').first).to_be_visible()
+    expect(msg.locator(".safe")).to_have_count(0)
 
 
 def cors_headers(bot_url: str, origin: str) -> Dict[str, str]:
