@@ -46,7 +46,7 @@ MARKER_WORDS: Dict[str, FrozenSet[str]] = {
     "fr": frozenset("bonjour bonsoir merci beaucoup salut combien coute aide besoin".split()),
     "de": frozenset("hallo danke welche wieviel kostet hilft".split()),
     "pt": frozenset("ola obrigado obrigada quanto custa ajuda".split()),
-    "it": frozenset("ciao grazie quali quanto costa aiuta sei".split()),
+    "it": frozenset("grazie quali quanto costa aiuta sei".split()),
 }
 WORD = re.compile(r"[a-zñçàâäéèêëîïôöûüùœáíóúã']+")
 SPANISH_MARKS = re.compile(r"[¿¡ñ]")

@@ -3,7 +3,9 @@
 "Everyone would be better off without me" or "I counted out my pills" carry no fixed keyword; a
 pattern list cannot hold every way of saying them, but their sentence embeddings lie close to the
 examples of their level. A multinomial logistic regression (levels + `none`) is trained on
-risk_examples.yml and on every topic example of the NLU data (as `none`), class-balanced.
+risk_examples.yml and on every topic example of the NLU data (as `none`), without class balancing: the
+thousands of ordinary examples keep it quiet on everyday words (balanced classes tripled the false alarms
+on the first blind safety set for no gain in recall at the same threshold).
 
 It only ever raises a level when its probability clears THRESHOLD, sentence by sentence, so
 everyday words stay quiet; the deterministic patterns remain the guarantee for what must never be
@@ -22,9 +24,9 @@ from bot.triage.patterns import LEVELS
 EXAMPLES_FILE = pathlib.Path(__file__).parent / "risk_examples.yml"
 NONE = "none"
 CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
-# Probability a sentence needs before the model raises a level (measured on the blind safety set:
-# README "Safety triage"). Higher is quieter on everyday words, lower catches more indirect phrasing.
-THRESHOLD = 0.6
+# Probability a sentence needs before the model raises a level, chosen on blind safety set A (0.5, 0.7 and
+# 0.9 compared; tests/blind/README.md). Higher is quieter on everyday words, lower catches more indirect phrasing.
+THRESHOLD = 0.5
 # A long message is read sentence by sentence (and as a whole); beyond this many sentences the
 # model stops (the patterns still read every word).
 MAX_SENTENCES = 200
@@ -71,7 +73,7 @@ class RiskModel:
         extra = sorted(set(ordinary) - set(texts))
         texts += extra
         labels += [NONE] * len(extra)
-        model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
+        model = LogisticRegression(C=10.0, max_iter=3000)
         model.fit(encoder.encode(texts), labels)
         order = [list(model.classes_).index(c) for c in CLASSES]
         return cls(model.coef_[order], model.intercept_[order])

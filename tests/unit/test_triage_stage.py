@@ -1,0 +1,82 @@
+"""The triage stage alone (no Rasa server): risk model, decision, language, and the Rasa component."""
+import numpy as np
+import pytest
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.components import TriageStage
+from bot.nlp.encoder import get_encoder
+from bot.nlp.language import detect_language
+from bot.triage.patterns import PatternMatcher
+from bot.triage.risk import CLASSES, RiskModel, load_examples, sentences
+from bot.triage.stage import Triage
+
+ORDINARY = ["what is ivig", "is it safe", "how much does it cost", "tell me about the studies", "thanks",
+            "I'm so tired all the time", "what are the side effects", "how long does an infusion take"]
+
+
+@pytest.fixture(scope="module")
+def risk():
+    return RiskModel.train(get_encoder(), load_examples(), ORDINARY)
+
+
+@pytest.fixture(scope="module")
+def triage(nlp, risk):
+    return Triage(PatternMatcher.from_file(nlp), risk, get_encoder())
+
+
+def test_the_risk_model_reads_indirect_phrasing(risk):
+    hit = risk.assess(get_encoder(), "honestly they'd all manage fine if I just wasn't around anymore")
+    assert hit is not None and hit.level == "crisis"
+    assert risk.assess(get_encoder(), "what is ivig made of") is None
+
+
+def test_the_risk_model_reads_a_long_message_sentence_by_sentence(risk):
+    story = "I have questions about IVIG and my insurance. " * 20
+    hit = risk.assess(get_encoder(), story + "Everyone would be better off without me. How much does it cost?")
+    assert hit is not None and hit.level == "crisis" and "better off without me" in hit.sentence
+
+
+def test_sentences_keep_the_whole_message_first():
+    assert sentences("one. two! three?") == ["one. two! three?", "one.", "two!", "three?"]
+    assert sentences("just one") == ["just one"]
+
+
+def test_saved_and_loaded_models_agree(risk, tmp_path):
+    risk.save(tmp_path / "risk.npz")
+    loaded = RiskModel.load(tmp_path / "risk.npz")
+    vectors = get_encoder().encode(["i want to die", "what is ivig"])
+    assert loaded.classes == CLASSES
+    assert np.allclose(loaded.probabilities(vectors), risk.probabilities(vectors))
+
+
+def test_a_pattern_decides_first_and_says_its_language(triage):
+    decision = triage.decide("me quiero morir")
+    assert (decision.level, decision.source, decision.language) == ("crisis", "pattern", "es")
+    assert triage.decide("what is ivig").level is None
+
+
+@pytest.mark.parametrize("text, language", [
+    ("¿Cuánto cuesta la inmunoglobulina para el covid persistente?", "es"),
+    ("Est-ce que les IgIV sont efficaces pour le covid long ?", "fr"),
+    ("Welche Nebenwirkungen hat IVIG bei Long Covid?", "de"),
+    ("what are the side effects of ivig", "en"),
+    ("gracias", "en"),  # short small talk stays with the classifier
+    ("ok", "en"),
+])
+def test_language_of_a_message(text, language):
+    assert detect_language(text) == language
+
+
+def test_the_rasa_component_overrides_the_intent_and_reads_the_cut_off_tail(nlp, risk):
+    stage = TriageStage({"model_dir": "build/encoder/all-MiniLM-L6-v2"}, None, None, risk)
+    cut = Message(data={"text": "I have had long covid for two years. " * 50,
+                        "metadata": {"triage_tail": " and now my throat is closing up"}})
+    cut.set("intent", {"name": "side_effects", "confidence": 0.9})
+    plain = Message(data={"text": "what does ivig cost"})
+    plain.set("intent", {"name": "cost_insurance", "confidence": 0.9})
+    button = Message(data={"text": "/crisis"})
+    stage.process([cut, plain, button], SpacyModel(model=nlp, model_name="ivig_en"))
+    assert cut.get("intent")["name"] == "emergency" and cut.get("triage")["level"] == "emergency"
+    assert plain.get("intent")["name"] == "cost_insurance" and plain.get("triage")["level"] is None
+    assert button.get("triage") is None
