@@ -68,6 +68,8 @@ run: $(MODEL) node_modules/.installed ## Start the bot, its action server and th
 SYSTEM_PACKAGES := chromium postgresql redis-server
 system-deps: ## Install Debian's chromium, PostgreSQL and Redis for the tests (needs root)
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \
+		echo "Missing system packages: $$missing. Run: sudo make system-deps"; exit 1; fi; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 node_modules/.installed: package.json package-lock.json
@@ -78,6 +80,13 @@ node_modules/.installed: package.json package-lock.json
 validate: $(VENV)/.installed ## Check the training data and domain
 	$(RASA) data validate --config config.yml --domain domain.yml --data data
 
+.PHONY: lint
+lint: $(VENV)/.installed ## Lint (ruff: errors, unused imports, import order); fast, no servers
+	$(VENV)/bin/ruff check bot actions tests
+
+.PHONY: check
+check: lint test-unit ## The fast loop: lint and unit tests (no root, no servers)
+
 .PHONY: test-unit
 test-unit: $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors ## Unit tests (content, actions, spaCy pipeline, red flags)
 	$(PY) -m pytest tests/unit -q
@@ -87,7 +96,7 @@ test-stories: $(MODEL) ## Run the test stories (STORIES=path/to/file.yml for one
 	$(PY) -m bot.story_test $(STORIES)
 
 .PHONY: test-e2e
-test-e2e: $(MODEL) ## End-to-end tests over HTTP against real servers
+test-e2e: $(MODEL) system-deps ## End-to-end tests over HTTP against real servers
 	$(PY) -m pytest tests/e2e -q
 
 .PHONY: test-browser
@@ -95,11 +104,11 @@ test-browser: $(MODEL) system-deps node_modules/.installed ## The widget in head
 	$(PY) -m pytest tests/browser -q
 
 .PHONY: test-robustness
-test-robustness: $(MODEL) ## Bad input, fuzzing, faults (action server down/slow, restart) and security, real servers
+test-robustness: $(MODEL) system-deps ## Bad input, fuzzing, faults (action server down/slow, restart) and security, real servers
 	$(PY) -m pytest tests/robustness -q
 
 .PHONY: test
-test: validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
+test: lint validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
 
 # Blind sets (tests/blind/README.md): written from TOPICS.md only, never trained on.
 BLIND_QUESTIONS ?= $(sort $(wildcard tests/blind/questions-*.yml))

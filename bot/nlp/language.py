@@ -64,7 +64,8 @@ def detect_language(text: str) -> str:
     plain = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
     words = [w.strip("'") for w in WORD.findall(plain.replace("'", "' "))]
     if len(words) < MIN_MESSAGE_WORDS:
-        return "en"
+        # "¿cuánto cuesta?" is short but cannot be English
+        return "es" if SPANISH_MARKS.search(lowered) and "?" in lowered or "¡" in lowered else "en"
     counts = {
         language: sum(w in vocabulary for w in words) + 2 * sum(w in MARKER_WORDS.get(language, ()) for w in words)
         for language, vocabulary in FUNCTION_WORDS.items()
