@@ -168,11 +168,14 @@ def test_ask_a_question_shows_answer_citation_and_safety(page: Page, demo_server
     # "- " lines are shown as a bulleted list, as text.
     expect(msg.locator(".b > ul > li").first).to_be_visible()
 
-    # The safety message: in its own, visually distinct box, and only once.
+    # The safety message: in full in its own, visually distinct box in the greeting; on this answer in the
+    # same box as one line (the full words are there for screen readers), once.
+    expect(page.locator('.log .m[data-topic="greeting"] .safe:not(.s)')).to_contain_text("medical supervision")
     safety = msg.locator(".safe")
     expect(safety).to_be_visible()
+    expect(safety).to_have_count(1)
     expect(safety).to_contain_text("medical supervision")
-    assert msg.locator(".b").inner_text().count("medical supervision") == 1
+    assert safety.locator("[aria-hidden=true]").inner_text().count("medical supervision") == 1
     bg = safety.evaluate("e => getComputedStyle(e).backgroundColor")
     bubble_bg = msg.locator(".b").evaluate("e => getComputedStyle(e).backgroundColor")
     assert bg != bubble_bg
@@ -294,26 +297,41 @@ def test_bot_unreachable_shows_error_with_safety_and_contact(page: Page, unreach
     expect(error).to_contain_text(f"contact {DEMO_CLINIC}: {DEMO_CONTACT}")
     expect(error.get_by_role("link", name="01632 960 123")).to_have_attribute("href", DEMO_TEL)
 
-    # Retry fails again: still exactly one error bubble, not silence and not a pile.
+    # Retry fails again: still exactly one error bubble, not silence and not a pile, and focus is on its
+    # "Try again" (not lost to the page).
     error.get_by_role("button", name="Try again").click()
     expect(page.locator(".log .typing")).to_have_count(0)
     expect(error).to_have_count(1)
+    assert deep_active(page)["text"] == "Try again"
 
-    # A typed question also ends in the error state, after the user's message.
+    # A typed question also ends in the error state, after the user's message: still one error block.
     ask(page, SIDE_EFFECTS_Q)
     expect(page.locator(".log .m.u")).to_contain_text(SIDE_EFFECTS_Q)
-    expect(error).to_have_count(2)
+    expect(page.locator(".log .m.u + .m.err")).to_have_count(1)
+    expect(error).to_have_count(1)
     assert run_axe(page, axe_script) == []
 
 
-def test_emergency_reply_stands_out(page: Page, demo_server):
+def test_emergency_reply_stands_out(page: Page, demo_server, axe_script, artifacts):
     open_widget(page, demo_server.url)
     wait_for_greeting(page)
     ask(page, "my chest really hurts and I can't breathe")
     msg = answer_of(page, "emergency")
-    expect(msg).to_contain_text("Call 911")
-    # 911 is a tap-to-call link; the reply ends with its own urgent line, not the IVIG safety box
-    expect(msg.locator('a[href="tel:911"]').first).to_be_visible()
+    # Announced assertively, and only the sentence that says what to do.
+    expect(page.locator(".panel > [aria-live=assertive]")).to_have_text("Call 911 or your local emergency number now.")
+    expect(page.locator(".panel > [aria-live=polite]")).to_have_text("")
+    # One message (the bot's text comes in pieces), its action line alone in bold, a big call button under it.
+    expect(msg.locator(".b")).to_have_count(1)
+    expect(msg.locator("strong")).to_have_count(1)
+    expect(msg.locator("strong")).to_have_text(re.compile(r"^Call 911 or your local emergency number now\. "))
+    call = msg.get_by_role("link", name="Call 911", exact=True)
+    expect(call).to_have_attribute("href", "tel:911")
+    box = call.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44, box
+    assert msg.locator(".calls").evaluate(
+        "c => [c.previousElementSibling.tagName, c.nextElementSibling.tagName]") == ["P", "UL"]
+    # 911 in the text is a tap-to-call link too; the reply ends with its own urgent line, not the IVIG safety box
+    expect(msg.locator('.urg a[href="tel:911"]')).to_be_visible()
     expect(msg.locator(".safe")).to_have_count(0)
     expect(msg.locator(".urg")).to_contain_text("cannot help in an emergency")
     border = msg.locator(".b").evaluate("e => getComputedStyle(e).borderTopWidth")
@@ -321,16 +339,44 @@ def test_emergency_reply_stands_out(page: Page, demo_server):
     # No "was this helpful?" and no IVIG suggested questions on an emergency reply.
     expect(msg.locator(".fb")).to_have_count(0)
     expect(msg.locator(".chips")).to_have_count(0)
-    assert page.locator(".sr[aria-live]").first.get_attribute("aria-live") == "assertive"
+    page.screenshot(path=str(artifacts / "widget-emergency.png"))
+    assert run_axe(page, axe_script) == []
 
 
-def test_crisis_reply_calls_the_crisis_line(page: Page, demo_server):
+def test_crisis_and_poisoning_replies_call_their_lines(page: Page, demo_server):
     open_widget(page, demo_server.url)
     wait_for_greeting(page)
     ask(page, "everyone would be better off without me")
     msg = answer_of(page, "crisis")
-    expect(msg.locator('a[href="tel:988"]').first).to_be_visible()
+    # The kind first line stays plain; only the line with what to do now is bold.
+    assert msg.locator(".b > p").first.evaluate("p => getComputedStyle(p).fontWeight") == "400"
+    expect(msg.locator("strong")).to_have_count(1)
+    expect(msg.locator("strong")).to_contain_text("call or text 988")
+    expect(msg.get_by_role("link", name="Call 988", exact=True)).to_have_attribute("href", "tel:988")
+    expect(msg.get_by_role("link", name="Text 988", exact=True)).to_have_attribute("href", "sms:988")
+    expect(msg.get_by_role("link", name="Call 911", exact=True)).to_have_attribute("href", "tel:911")
     expect(msg.locator(".safe")).to_have_count(0)
+    expect(msg.locator(".chips")).to_have_count(0)
+    expect(msg.locator(".fb")).to_have_count(0)
+    alarm = page.locator(".panel > [aria-live=assertive]")
+    expect(alarm).to_have_text(re.compile(r"^Please call or text 988 .* now\.$"))
+
+    ask(page, "my son drank some bleach")
+    msg = answer_of(page, "poisoning")
+    expect(msg.get_by_role("link", name="Call 1-800-222-1222", exact=True)).to_have_attribute("href", "tel:18002221222")
+    expect(msg.get_by_role("link", name="Call 911", exact=True)).to_be_visible()
+    expect(msg.get_by_role("link", name="Text 988", exact=True)).to_be_visible()
+    expect(msg.locator(".safe")).to_have_count(0)
+
+    # In Spanish: the line in Spanish comes first, is marked Spanish, and is the one announced.
+    ask(page, "me duele el pecho y no puedo respirar")
+    msg = answer_of(page, "emergency")
+    first = msg.locator(".b > p").first
+    expect(first).to_have_attribute("lang", "es")
+    expect(first.locator("strong")).to_contain_text("Llame ahora")
+    expect(msg.locator(".b > p").nth(1)).not_to_have_attribute("lang", "es")
+    expect(alarm).to_contain_text("Llame ahora")
+    expect(alarm).to_have_attribute("lang", "es")
 
 
 def cors_headers(bot_url: str, origin: str) -> Dict[str, str]:
@@ -370,6 +416,8 @@ def test_offline_then_retry_reaches_the_bot(page: Page, context, demo_server):
     error.get_by_role("button", name="Try again").click()
     expect(error).to_have_count(0)
     answer_of(page, "side_effects")
+    # Focus stayed in the conversation (the button removed itself), not on the page body.
+    assert deep_active(page)["cls"] == "log"
     # The retry did not repeat the user's message.
     expect(page.locator(".log .m.u")).to_have_count(1)
 
@@ -381,9 +429,27 @@ def test_start_over(page: Page, demo_server):
     answer_of(page, "side_effects")
     old_id = conversation_id(page)
     assert old_id
+    restarts = []
+    page.on("request", lambda r: restarts.append(r) if '"/restart"' in (r.post_data or "") else None)
+
+    # One tap does not wipe the conversation: it asks first, and Cancel (or Escape) keeps everything.
+    page.get_by_role("button", name="Start over").click()
+    confirm = page.get_by_text("Start a new conversation?")
+    expect(confirm).to_be_visible()
+    assert deep_active(page)["id"] == "ivig-ask"
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(confirm).to_be_hidden()
+    assert deep_active(page)["text"] == "Start over"
+    page.get_by_role("button", name="Start over").click()
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    expect(panel(page)).to_be_visible()
+    expect(page.locator('.log .m[data-topic="side_effects"]')).to_have_count(1)
+    assert restarts == [] and conversation_id(page) == old_id
 
     with page.expect_request(lambda r: r.method == "POST" and '"/restart"' in (r.post_data or "")) as restart:
         page.get_by_role("button", name="Start over").click()
+        page.get_by_role("button", name="Yes, clear it").click()
     assert json.loads(restart.value.post_data)["sender"] == old_id
     expect(page.locator(".log .m.u")).to_have_count(0)
     expect(page.locator('.log .m[data-topic="side_effects"]')).to_have_count(0)
