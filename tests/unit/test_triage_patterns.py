@@ -72,3 +72,116 @@ def test_unknown_levels_and_languages_are_refused(tmp_path):
     (tmp_path / "p.yml").write_text("crisis:\n  de: [sterben]\n")
     with pytest.raises(ValueError, match="unknown languages"):
         load_patterns(tmp_path / "p.yml")
+
+
+# --- the pattern file itself ---------------------------------------------------------------------
+
+def test_the_case_file_has_exactly_the_levels_and_enough_cases(triage_cases):
+    assert set(triage_cases) == {*LEVELS, "none"}
+    for level in ("poisoning", "crisis", "emergency"):
+        assert len(triage_cases[level]) >= 40, level
+    seen = {}
+    for level, texts in triage_cases.items():
+        for text in texts:
+            assert text not in seen, f"{text!r} is listed under {seen[text]} and {level}"
+            seen[text] = level
+
+
+@pytest.mark.parametrize("language", ["es", "fr"])
+@pytest.mark.parametrize("level, minimum", [("emergency", 15), ("crisis", 15), ("poisoning", 8), ("distress", 8)])
+def test_spanish_and_french_patterns_for_every_level(level, minimum, language):
+    from bot.triage.patterns import load_patterns
+
+    assert len(load_patterns()[level].get(language) or []) >= minimum
+
+
+def test_patterns_are_accent_free_and_every_alternative_can_match(nlp):
+    """Accents are removed from messages, so an accented pattern word could never match; and an
+    alternative that spaCy splits at a bare apostrophe ("'m" -> "'", "m") never meets that split in a
+    message ("I'm" -> "i", "'m")."""
+    import unicodedata
+
+    from bot.triage.patterns import GAP, load_patterns
+
+    problems = []
+    for level, by_language in load_patterns().items():
+        for language, lines in by_language.items():
+            for line in lines:
+                if any(unicodedata.combining(c) for c in unicodedata.normalize("NFKD", line)):
+                    problems.append((level, language, line, "accent"))
+                for word in line.split():
+                    if word == GAP:
+                        continue
+                    for alternative in word.rstrip("?").split("|"):
+                        tokens = [t.text for t in nlp.make_doc(alternative)]
+                        if not alternative or (len(tokens) > 1 and "'" in tokens):
+                            problems.append((level, language, line, alternative or "empty alternative"))
+                if not all(compile_pattern(nlp, line)):
+                    problems.append((level, language, line, "matches the empty sequence"))
+    assert problems == []
+
+
+def test_french_elisions_are_single_tokens(nlp):
+    """The writing rule of patterns.yml: "n'arrive", "s'est", "j'ai" are one token each."""
+    assert [t.text for t in nlp.make_doc("je n'arrive pas")] == ["je", "n'arrive", "pas"]
+    assert [t.text for t in nlp.make_doc("il s'est evanoui")] == ["il", "s'est", "evanoui"]
+    assert [t.text for t in nlp.make_doc("j'ai pris")] == ["j'ai", "pris"]
+
+
+@pytest.mark.parametrize("text", [
+    "je n'arrive pas à respirer", "je n’arrive pas a respirer", "j'arrive pas à respirer", "jarrive pas a respirer",
+    "il s'est évanoui", "elle s’est évanouie", "j'ai pris toutes mes pilules", "jai pris toutes mes pilules",
+    "j'ai envie d'en finir",
+])
+def test_french_with_and_without_elisions(matcher, text):
+    hit = matcher.detect(text)
+    assert hit is not None and hit.language == "fr"
+
+
+# --- what the lemma cannot tell: the tense -------------------------------------------------------
+
+@pytest.mark.parametrize("text, level", [
+    # intent is crisis, the same words in the past are poisoning ("took" and "take" share a lemma)
+    ("I'm thinking about taking all my pills", "crisis"),
+    ("I took all my pills", "poisoning"),
+    ("i want to drink bleach", "crisis"),
+    ("i drank bleach", "poisoning"),
+    ("I'm going to take the whole bottle tonight", "crisis"),
+    ("she took the whole bottle", "poisoning"),
+    ("thinking about an overdose", "crisis"),
+    ("I overdosed", "poisoning"),
+    ("quiero tomarme todas las pastillas", "crisis"),
+    ("me tomé todas las pastillas", "poisoning"),
+    ("je pense à avaler toute la boîte", "crisis"),
+    ("j'ai avalé toute la boîte", "poisoning"),
+    # habits and duties are nothing
+    ("I forgot to take all my pills", None),
+    ("I take 10 pills a day", None),
+    ("I took all my meds this morning like usual", None),
+])
+def test_the_tense_decides_between_crisis_and_poisoning(matcher, text, level):
+    assert getattr(matcher.detect(text), "level", None) == level
+
+
+# --- ignore spans: narrow, and never hiding a real red flag beside them ---------------------------
+
+@pytest.mark.parametrize("text, level", [
+    ("this paperwork is killing me", None),
+    ("this paperwork is killing me and i want to die", "crisis"),
+    ("I'm dying to know if it works", None),
+    ("I'd kill for a nap", None),
+    ("I fainted once last year", None),
+    ("I fainted once last year and today I passed out again", "emergency"),
+    ("can ivig cause seizures?", None),
+    ("can ivig cause seizures? my son is having a seizure now", "emergency"),
+    ("can you overdose on ivig?", None),
+    ("what if the infusion is too much", None),
+    ("what's the lethal dose of IVIG", "crisis"),
+    ("what's the risk of blood clots with ivig", None),
+    ("I don't want to die from this disease", None),
+    ("I don't want to die from this disease, I want to die tonight", "crisis"),
+    ("me muero de ganas de saber si funciona", None),
+    ("je meurs d'envie de savoir si ça marche", None),
+])
+def test_figures_of_speech_and_questions_stay_quiet_but_not_a_red_flag_beside_them(matcher, text, level):
+    assert getattr(matcher.detect(text), "level", None) == level
