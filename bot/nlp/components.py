@@ -5,27 +5,30 @@
   emoji) goes to the fallback, however confident the classifier is about it.
 - TriageStage: the safety triage (bot/triage); placed last, its decision wins over the topic.
 """
+import hashlib
 import json
+import pathlib
 from typing import Any, Dict, FrozenSet, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-
+from bot.nlp import encoder as encoder_module
 from bot.nlp.encoder import DEFAULT_MODEL_DIR, get_encoder
 from bot.settings import resolve_project_path
 from bot.triage import TRIAGE_TAIL
+from bot.triage import risk as risk_module
 from bot.triage.patterns import PatternMatcher
-from bot.triage.risk import RiskModel, load_examples
+from bot.triage.risk import EXAMPLES_FILE, RiskModel, load_examples
 from bot.triage.stage import Triage
 
 TRIAGE = "triage"
@@ -33,6 +36,13 @@ METADATA = "metadata"
 RISK_MODEL_FILE = "risk_model.npz"
 FALLBACK_INTENT = "nlu_fallback"
 VOCABULARY_FILE = "vocabulary.json"
+
+
+def _digest(*paths: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _override_intent(message: Message, name: Text) -> None:
@@ -104,6 +114,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         get_encoder(self.model_dir)  # verifies the pinned files now: a mismatch stops training or loading
 
     @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Rasa's training cache must see a change of the encoder code (the model files are pinned)."""
+        return _digest(pathlib.Path(encoder_module.__file__))
+
+    @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
         if float(config.get("scale", 1.0)) <= 0:
             raise ValueError("SentenceEmbeddingFeaturizer: scale must be positive")
@@ -153,6 +168,11 @@ class TriageStage(GraphComponent):
         self._resource = resource
         self._risk = risk
         self._triage: Optional[Triage] = None
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """The risk model is trained from files outside Rasa's training data: a change must retrain it."""
+        return _digest(pathlib.Path(risk_module.__file__), EXAMPLES_FILE, pathlib.Path(encoder_module.__file__))
 
     @classmethod
     def create(cls, config, model_storage, resource, execution_context) -> "TriageStage":

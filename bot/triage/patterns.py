@@ -5,7 +5,9 @@ never be missed is caught in any turn, even inside a long message about somethin
 
 Pattern grammar (see patterns.yml): words separated by spaces, each matched on the token's
 lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a word optional;
-`...` stands for up to three arbitrary words.
+`...` stands for up to three arbitrary words; `$NAME` stands for every word of the word class NAME
+(`words:` in patterns.yml, e.g. `$DRUG`); `#140-299` for any whole number in that range (also written
+with "bpm" attached).
 """
 import dataclasses
 import functools
@@ -23,6 +25,7 @@ PATTERNS_FILE = pathlib.Path(__file__).parent / "patterns.yml"
 # because its reply also carries the emergency number and the crisis line.
 LEVELS: Tuple[str, ...] = ("poisoning", "crisis", "emergency", "distress")
 IGNORE = "ignore"
+WORDS = "words"  # named word classes, used in patterns as $NAME
 LANGUAGES: Tuple[str, ...] = ("en", "es", "fr")
 GAP = "..."
 MAX_GAP = 3
@@ -39,7 +42,24 @@ class PatternHit:
     matched_text: str
 
 
-def compile_pattern(nlp: Language, pattern: str) -> List[List[dict]]:
+def expand(word: str, classes: Mapping[str, List[str]]) -> str:
+    """`$DRUG|pills` -> `tylenol|paracetamol|...|pills`; `#140-142` -> `140|141|142|140bpm|...`."""
+    optional = word.endswith("?") and len(word) > 1
+    parts = []
+    for alt in (word[:-1] if optional else word).split("|"):
+        if alt.startswith("$"):
+            if alt[1:] not in classes:
+                raise ValueError(f"unknown word class {alt} in a triage pattern")
+            parts += [normalise(w) for w in classes[alt[1:]]]
+        elif alt.startswith("#") and "-" in alt:
+            low, high = (int(n) for n in alt[1:].split("-"))
+            parts += [f"{n}{unit}" for n in range(low, high + 1) for unit in ("", "bpm")]
+        else:
+            parts.append(alt)
+    return "|".join(parts) + ("?" if optional else "")
+
+
+def compile_pattern(nlp: Language, pattern: str, classes: Mapping[str, List[str]] = {}) -> List[List[dict]]:
     """One grammar line -> the spaCy token patterns it stands for.
 
     Single-word alternatives share one token spec (`LEMMA IN [...]`); only alternatives that
@@ -47,6 +67,7 @@ def compile_pattern(nlp: Language, pattern: str) -> List[List[dict]]:
     """
     positions = []
     for word in normalise(pattern).split():
+        word = expand(word, classes) if ("$" in word or "#" in word) else word
         if word == GAP:
             positions.append([[{"OP": "?"}] * MAX_GAP])
             continue
@@ -77,10 +98,12 @@ def _spec(nlp: Language, token: str) -> dict:
 def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, List[str]]]:
     """`level -> language -> [pattern]`, checked: unknown levels or languages fail loudly."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = set(raw) - set(LEVELS) - {IGNORE}
+    unknown = set(raw) - set(LEVELS) - {IGNORE, WORDS}
     if unknown:
         raise ValueError(f"{path}: unknown triage levels {sorted(unknown)}")
     for level, by_language in raw.items():
+        if level == WORDS:
+            continue
         odd = set(by_language or {}) - set(LANGUAGES)
         if odd:
             raise ValueError(f"{path}: level {level}: unknown languages {sorted(odd)}")
@@ -94,12 +117,13 @@ class PatternMatcher:
         self.nlp = nlp
         self.matcher = Matcher(nlp.vocab)
         self.patterns: Dict[str, Tuple[str, str, str]] = {}
+        classes = {name.lower(): words for name, words in (patterns.get(WORDS) or {}).items()}
         for level in (*LEVELS, IGNORE):
             for language, lines in (patterns.get(level) or {}).items():
                 for index, line in enumerate(lines or []):
                     key = f"{level}:{language}:{index}"
                     self.patterns[key] = (level, language, line)
-                    self.matcher.add(key, [p for p in compile_pattern(nlp, line) if p])
+                    self.matcher.add(key, [p for p in compile_pattern(nlp, line, classes) if p])
 
     @classmethod
     def from_file(cls, nlp: Language, path: pathlib.Path = PATTERNS_FILE) -> "PatternMatcher":

@@ -104,8 +104,9 @@ def test_patterns_are_accent_free_and_every_alternative_can_match(nlp):
     from bot.triage.patterns import GAP, load_patterns
 
     problems = []
-    for level, by_language in load_patterns().items():
-        for language, lines in by_language.items():
+    patterns = load_patterns()
+    for level in (*LEVELS, "ignore"):
+        for language, lines in (patterns.get(level) or {}).items():
             for line in lines:
                 if any(unicodedata.combining(c) for c in unicodedata.normalize("NFKD", line)):
                     problems.append((level, language, line, "accent"))
@@ -185,3 +186,17 @@ def test_the_tense_decides_between_crisis_and_poisoning(matcher, text, level):
 ])
 def test_figures_of_speech_and_questions_stay_quiet_but_not_a_red_flag_beside_them(matcher, text, level):
     assert getattr(matcher.detect(text), "level", None) == level
+
+
+def test_word_classes_and_number_ranges(nlp):
+    matcher = PatternMatcher(nlp, {
+        "words": {"drug": ["tylenol", "gabapentin"]},
+        "poisoning": {"en": ["took ... #8-200 ... $DRUG|pills"]},
+        "emergency": {"en": ["pulse ... #150-299"]},
+    })
+    assert matcher.detect("I took 30 of my gabapentin").level == "poisoning"
+    assert matcher.detect("took 2 tylenol") is None
+    assert matcher.detect("my pulse is 185bpm").level == "emergency"
+    assert matcher.detect("my pulse is 95") is None
+    with pytest.raises(ValueError, match="unknown word class"):
+        PatternMatcher(nlp, {"crisis": {"en": ["$NOPE"]}})
