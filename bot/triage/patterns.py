@@ -29,9 +29,9 @@ WORDS = "words"  # named word classes, used in patterns as $NAME
 LANGUAGES: Tuple[str, ...] = ("en", "es", "fr")
 GAP = "..."
 MAX_GAP = 3
-# spaCy refuses texts over 1,000,000 characters; longer messages are read in overlapping chunks.
-CHUNK_CHARS = 100_000
-CHUNK_OVERLAP = 500
+# The triage reads this much of a message: ten times the classifier's cut, far beyond any message a
+# patient types, and a bound on the CPU one oversized message can cost (about 1 s at this length).
+MAX_CHARS = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +107,12 @@ def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, Lis
         odd = set(by_language or {}) - set(LANGUAGES)
         if odd:
             raise ValueError(f"{path}: level {level}: unknown languages {sorted(odd)}")
+        for language, lines in (by_language or {}).items():
+            for line in lines or []:
+                # An unquoted `#140-299` after a space starts a YAML comment and cuts the pattern short.
+                if not isinstance(line, str) or not line.strip() or line.split()[-1] == GAP or line.split()[0] == GAP:
+                    raise ValueError(f"{path}: {level}/{language}: pattern {line!r} is empty or starts or ends "
+                                     "with '...' (quote patterns that contain #)")
     return raw
 
 
@@ -137,22 +143,12 @@ class PatternMatcher:
         return next((hits[level] for level in LEVELS if level in hits), None)
 
     def hits(self, text: str) -> Iterator[PatternHit]:
-        for chunk in _chunks(normalise(text)):
-            doc = self.nlp(chunk)
-            matches = [(self.patterns[self.nlp.vocab.strings[m]], start, end) for m, start, end in self.matcher(doc)]
-            ignored = [(start, end) for (level, _, _), start, end in matches if level == IGNORE]
-            for (level, language, line), start, end in matches:
-                if level != IGNORE and not any(s <= start and end <= e for s, e in ignored):
-                    yield PatternHit(level, language, line, doc[start:end].text)
-
-
-def _chunks(text: str) -> Iterator[str]:
-    start = 0
-    while True:
-        yield text[start:start + CHUNK_CHARS]
-        if start + CHUNK_CHARS >= len(text):
-            return
-        start += CHUNK_CHARS - CHUNK_OVERLAP
+        doc = self.nlp(normalise(text[:MAX_CHARS]))
+        matches = [(self.patterns[self.nlp.vocab.strings[m]], start, end) for m, start, end in self.matcher(doc)]
+        ignored = [(start, end) for (level, _, _), start, end in matches if level == IGNORE]
+        for (level, language, line), start, end in matches:
+            if level != IGNORE and not any(s <= start and end <= e for s, e in ignored):
+                yield PatternHit(level, language, line, doc[start:end].text)
 
 
 def normalise(text: str) -> str:

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, Dict, Optional
 
 from bot.nlp.language import detect_language
-from bot.triage.patterns import LEVELS, PatternMatcher
+from bot.triage.patterns import PatternMatcher
 from bot.triage.risk import RiskModel
 
 

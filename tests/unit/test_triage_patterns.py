@@ -28,10 +28,13 @@ def test_a_red_flag_far_into_a_long_message(matcher):
     assert matcher.detect(story + " Also my throat is closing up right now.").level == "emergency"
 
 
-def test_a_message_longer_than_spacy_allows_is_read_to_the_end(matcher):
-    text = "ordinary words about fatigue. " * 40_000 + "i swallowed a whole bottle of tylenol"
-    assert len(text) > 1_000_000
-    assert matcher.detect(text).level == "poisoning"
+def test_a_red_flag_ten_times_past_the_cut_is_read_and_the_reading_is_bounded(matcher):
+    from bot.triage.patterns import MAX_CHARS
+
+    filler = "ordinary words about fatigue. " * 600  # 18,000 characters
+    assert matcher.detect(filler + "i swallowed a whole bottle of tylenol").level == "poisoning"
+    assert matcher.detect(filler * 2 + "i swallowed a whole bottle of tylenol") is None
+    assert len(filler * 2) > MAX_CHARS
 
 
 def test_grammar_alternatives_optional_words_and_gaps(nlp):
@@ -68,6 +71,9 @@ def test_unknown_levels_and_languages_are_refused(tmp_path):
 
     (tmp_path / "p.yml").write_text("panic:\n  en: [help]\n")
     with pytest.raises(ValueError, match="unknown triage levels"):
+        load_patterns(tmp_path / "p.yml")
+    (tmp_path / "p.yml").write_text("emergency:\n  en:\n    - pulse ... #150-299\n")
+    with pytest.raises(ValueError, match="quote patterns"):
         load_patterns(tmp_path / "p.yml")
     (tmp_path / "p.yml").write_text("crisis:\n  de: [sterben]\n")
     with pytest.raises(ValueError, match="unknown languages"):
