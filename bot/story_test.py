@@ -14,8 +14,8 @@ import subprocess
 import sys
 from typing import List
 
-from bot.stack import MODEL_PATH, QUIET_ENV
 from bot.settings import PROJECT_DIR
+from bot.stack import MODEL_PATH, QUIET_ENV
 
 OUT_DIR = PROJECT_DIR / "results" / "stories"
 STORY = re.compile(r"^\s*- story:\s*(.+?)(?:\s+\(\S+\))?$")

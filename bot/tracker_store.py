@@ -59,8 +59,8 @@ from rasa.shared.core.events import (
     Event,
     Restarted,
     SessionStarted,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
     deserialise_events,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerActiveLoop

@@ -43,9 +43,9 @@ import yaml
 from bot.client import RestClient
 from bot.content_store import get_content
 from bot.evaluate import URGENT, ask_all, load_conversations, score_questions
+from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig
-from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
 
 BENCH_DIR = PROJECT_DIR / "build" / "bench"
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"

@@ -2,7 +2,6 @@
 (docs/endpoints.scaled.yml): a conversation continues whichever server answers, and nothing is lost."""
 import concurrent.futures
 import glob
-import os
 import pathlib
 import shutil
 import subprocess

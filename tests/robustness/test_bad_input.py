@@ -10,7 +10,6 @@ import pytest
 
 from bot.client import Turn
 from bot.settings import get_settings
-
 from tests.robustness.conftest import (
     SocketPatient,
     answer_problems,

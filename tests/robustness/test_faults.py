@@ -14,7 +14,6 @@ import pytest
 
 from bot.client import RestClient
 from bot.stack import MODEL_PATH, Stack, StackConfig, free_port
-
 from tests.robustness.conftest import UNAVAILABLE_WORDS, clinic_contact, new_sender, user_texts, wait_until
 
 REPLY_TIMEOUT = 3.0

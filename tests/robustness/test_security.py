@@ -14,7 +14,6 @@ import pytest
 
 from bot.settings import PROJECT_DIR
 from bot.stack import MODEL_PATH, Stack, StackConfig
-
 from tests.robustness.conftest import SocketPatient, new_sender, post_raw, send_rest, user_texts, wait_until
 
 ADMIN_CALLS = [

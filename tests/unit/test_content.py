@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot import content_status, content_store
-from bot.content_store import CONVERSATION_TOPICS, KNOWLEDGE_TOPICS, TOPIC_IDS, URGENT_TOPICS, ContentError
+from bot.content_store import CONVERSATION_TOPICS, KNOWLEDGE_TOPICS, URGENT_TOPICS, ContentError
 
 # The `cites` column of the content contract.
 REQUIRED_CITATIONS = {
