@@ -29,9 +29,11 @@ import sys
 from typing import Any, Dict, Optional, Text
 
 import skops.io  # noqa: F401  before anything imports TensorFlow or Rasa (see above)
+
+# isort: split
 import jsonschema
-from jsonschema import exceptions
 import rasa.core.run
+from jsonschema import exceptions
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
