@@ -96,7 +96,7 @@ test-stories: $(MODEL) ## Run the test stories (STORIES=path/to/file.yml for one
 	$(PY) -m bot.story_test $(STORIES)
 
 .PHONY: test-e2e
-test-e2e: $(MODEL) system-deps ## End-to-end tests over HTTP against real servers
+test-e2e: $(MODEL) system-deps node_modules/.installed ## End-to-end tests over HTTP against real servers
 	$(PY) -m pytest tests/e2e -q
 
 .PHONY: test-browser
@@ -123,6 +123,18 @@ LOAD_SECONDS ?= 60
 .PHONY: load
 load: $(MODEL) ## Load test on loopback: LOAD_PATIENTS (50) patients for LOAD_SECONDS (60); docs/robustness.md
 	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS)
+
+.PHONY: load-restarts
+load-restarts: $(MODEL) ## Kill the action server, then the Rasa server, under LOAD_PATIENTS patients; prints the figures (docs/robustness.md)
+	LOAD_PATIENTS=$(LOAD_PATIENTS) RESTART_LOAD_AFTER=30 $(PY) -m pytest tests/robustness/test_restarts_under_load.py -q -s
+
+.PHONY: health
+health: $(VENV)/.installed ## Is the running assistant ready? (model, action server, tracker store; exit 0 ready, 1 not, 2 down)
+	$(PY) -m bot health
+
+.PHONY: test-deploy
+test-deploy: $(MODEL) ## The systemd units under deploy/ (parse, systemd-analyze verify, commands exist, run as the units start them) and health
+	$(PY) -m pytest tests/e2e/test_deploy.py -q
 
 BENCH_ARGS ?=
 .PHONY: bench

@@ -13,10 +13,12 @@ The guard, around Rasa's message handling on both channels:
   conversation.
 """
 import asyncio
+import inspect
 import json
 import logging
 import os
 import re
+import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels import channel, rest, socketio
@@ -32,6 +34,8 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u
 # Messages that expect no reply: widget feedback and conversation restarts.
 SILENT_SHORTCUTS = ("/feedback", "/restart", "/session_start")
 SOCKET_MAX_BYTES = 8 * 1024 * 1024
+# socket.io packet types that carry binary attachments (BINARY_EVENT, BINARY_ACK): the channel never uses them.
+BINARY_PACKET_TYPES = ("5", "6")
 REPLY_TIMEOUT_SECONDS = float(os.environ.get("IVIG_REPLY_TIMEOUT", "10"))
 SenderCallback = Callable[[channel.UserMessage], Awaitable[Any]]
 
@@ -133,12 +137,45 @@ def _custom_payload_as_data(on_new_message: SenderCallback) -> SenderCallback:
 
 
 class SocketIOInput(socketio.SocketIOInput):
-    """The socket.io channel with the standard events, guarded like the REST channel."""
+    """The socket.io channel with the standard events, guarded like the REST channel.
+
+    Works with python-socketio 5.8 and with the fixed versions (5.16.2 and later, constraints.txt), where
+    `AsyncServer.enter_room` is a coroutine: Rasa 3.6 calls it without `await` (RasaHQ/rasa#13027), so with
+    session persistence the socket never joined its session's room and no reply ever reached the patient.
+    `session_request` is handled here instead, awaiting it.
+    """
 
     def blueprint(self, on_new_message: SenderCallback):
         blueprint = super().blueprint(_custom_payload_as_data(guarded(on_new_message)))
         namespace = self.namespace or "/"
         rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
+
+        async def session_request(sid: Text, data: Any = None) -> None:
+            # Rasa's handler, with `enter_room` awaited, and a request that is not an object taken as empty.
+            data = dict(data) if isinstance(data, dict) else {}
+            if data.get("session_id") is None:
+                data["session_id"] = uuid.uuid4().hex
+            if self.session_persistence:
+                joined = self.sio.enter_room(sid, data["session_id"], namespace=namespace)
+                if inspect.isawaitable(joined):
+                    await joined
+            await self.sio.emit("session_confirm", data["session_id"], room=sid, namespace=namespace)
+
+        self.sio.on("session_request", session_request, namespace=namespace)
+
+        # The channel's events are JSON; binary attachments are never expected. python-socketio keeps a packet's
+        # attachments in memory until as many as it declares have arrived (the denial of service fixed in 5.16.2
+        # limited that to connected clients, docs/security.md); refuse them and close the connection instead.
+        handle_eio_message = self.sio._handle_eio_message
+
+        async def refuse_binary(eio_sid: Text, data: Any) -> None:
+            if isinstance(data, (bytes, bytearray)) or (isinstance(data, str) and data[:1] in BINARY_PACKET_TYPES):
+                logger.warning("refused a binary socket.io packet and closed the connection")
+                await self.sio.eio.disconnect(eio_sid)
+                return
+            await handle_eio_message(eio_sid, data)
+
+        self.sio.eio.on("message", refuse_binary)
 
         async def handle_message(sid: Text, data: Any = None) -> None:
             # Rasa ignores (or fails on) a message without a session id or that is not an object, leaving

@@ -1,6 +1,7 @@
-"""`rasa run` with three fixes to Rasa's runtime installed first: `python -m bot.rasa_server run ...`.
+"""`rasa run` with three fixes to Rasa's runtime installed first: `python -m bot.rasa_server run ...`,
+and health endpoints for a load balancer and a monitor (`GET /health/live`, `GET /health/ready`, below).
 
-All are measured in docs/benchmarks.md and change nothing but time.
+The three fixes are measured in docs/benchmarks.md and change nothing but time.
 
 Start: skops (the file format of LogisticRegressionClassifier) builds its list of trusted types when
 it is imported, looking up every scipy ufunc in every loaded module (`skops.io._utils.whichmodule`).
@@ -21,11 +22,19 @@ them each time, and as the cache of conversations grows those collections came e
 25 to 320 ms each, while every message in flight waited. `install()` makes the server, once the model
 is loaded, collect once and then `gc.freeze()` what exists: later collections only walk newer objects.
 
+Health: `GET /health/live` answers 200 as soon as the server listens (the process is alive).
+`GET /health/ready` answers 200 with `{"status": "ready", "checks": {...}}` only when the model is
+loaded, the action server answers its `/health` (at the action endpoint's URL) and the tracker store
+(and a Redis lock store, when configured) answers a query; otherwise 503 with the failing checks. A load
+balancer sends patients only to ready servers; `python -m bot health` (bot/cli.py) calls it for a monitor.
+
 Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
 """
+import asyncio
 import functools
 import gc
 import sys
+import urllib.parse
 from typing import Any, Dict, Optional, Text
 
 import skops.io  # noqa: F401  before anything imports TensorFlow or Rasa (see above)
@@ -79,10 +88,120 @@ def freeze_after(load_agent_on_start):
     return load_agent_then_freeze
 
 
+CHECK_TIMEOUT_SECONDS = 3.0
+LIVE_PATH = "/health/live"
+READY_PATH = "/health/ready"
+
+
+def _innermost_store(store: Any) -> Any:
+    """The configured store inside Rasa's wrappers (FailSafeTrackerStore keeps it as `_tracker_store`)."""
+    seen = 0
+    while hasattr(store, "_tracker_store") and seen < 5:
+        store, seen = store._tracker_store, seen + 1
+    return store
+
+
+async def _in_thread(function: Any) -> None:
+    await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, function), CHECK_TIMEOUT_SECONDS)
+
+
+async def _check_actions(agent: Any) -> str:
+    import aiohttp
+
+    endpoint = getattr(agent, "action_endpoint", None)
+    if endpoint is None or not getattr(endpoint, "url", None):
+        return "no action endpoint configured"
+    url = urllib.parse.urljoin(endpoint.url, "health")
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT_SECONDS)) as session:
+            async with session.get(url) as answer:
+                return "ok" if answer.status == 200 else f"{url} answered {answer.status}"
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        return f"{url} does not answer ({type(error).__name__})"
+
+
+async def _check_tracker_store(agent: Any) -> str:
+    import sqlalchemy as sa
+
+    engine = getattr(_innermost_store(getattr(agent, "tracker_store", None)), "engine", None)
+    if engine is None:
+        return "not checked (not an SQL tracker store)"
+
+    def query() -> None:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    try:
+        await _in_thread(query)
+        return "ok"
+    except asyncio.TimeoutError:
+        return f"no answer within {CHECK_TIMEOUT_SECONDS:.0f} s"
+    except Exception as error:  # the database's own error says what is wrong (no patient data in it)
+        return f"failed ({type(error).__name__})"
+
+
+async def _check_lock_store(agent: Any) -> str:
+    redis_client = getattr(getattr(agent, "lock_store", None), "red", None)
+    if redis_client is None:
+        return "not checked (in memory)"
+    try:
+        await _in_thread(redis_client.ping)
+        return "ok"
+    except asyncio.TimeoutError:
+        return f"no answer within {CHECK_TIMEOUT_SECONDS:.0f} s"
+    except Exception as error:
+        return f"failed ({type(error).__name__})"
+
+
+async def readiness(app: Any) -> Dict[Text, Any]:
+    """The checks behind `GET /health/ready`: {"ready": bool, "checks": {name: "ok" or what is wrong}}."""
+    agent = getattr(app.ctx, "agent", None)
+    if agent is None or not agent.is_ready():
+        checks = {"model": "not loaded"}
+    else:
+        actions, tracker_store, lock_store = await asyncio.gather(
+            _check_actions(agent), _check_tracker_store(agent), _check_lock_store(agent)
+        )
+        checks = {"model": "ok", "actions": actions, "tracker_store": tracker_store, "lock_store": lock_store}
+    ready = all(value == "ok" or value.startswith("not checked") for value in checks.values())
+    return {"ready": ready, "checks": checks}
+
+
+def add_health_routes(app: Any) -> Any:
+    from sanic import response
+
+    async def live(_: Any) -> Any:
+        return response.json({"status": "ok"})
+
+    async def ready(request: Any) -> Any:
+        result = await readiness(request.app)
+        return response.json(
+            {"status": "ready" if result["ready"] else "not ready", "checks": result["checks"]},
+            status=200 if result["ready"] else 503,
+        )
+
+    app.add_route(live, LIVE_PATH, methods=["GET"], name="ivig_health_live")
+    app.add_route(ready, READY_PATH, methods=["GET"], name="ivig_health_ready")
+    return app
+
+
+def with_health_routes(configure_app):
+    """`rasa.core.run.configure_app`, then the two health routes added to the app it built."""
+
+    @functools.wraps(configure_app)
+    def configure_app_with_health(*args: Any, **kwargs: Any) -> Any:
+        return add_health_routes(configure_app(*args, **kwargs))
+
+    configure_app_with_health.adds_health = True  # type: ignore[attr-defined]
+    return configure_app_with_health
+
+
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
     if not getattr(rasa.core.run.load_agent_on_start, "freezes", False):
         rasa.core.run.load_agent_on_start = freeze_after(rasa.core.run.load_agent_on_start)
+    if not getattr(rasa.core.run.configure_app, "adds_health", False):
+        rasa.core.run.configure_app = with_health_routes(rasa.core.run.configure_app)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 from bot.settings import PROJECT_DIR, get_settings
 
@@ -52,6 +52,8 @@ class Service:
     name: str
     process: subprocess.Popen
     url: str
+    # what answers once the service is up (checked after a start and a restart)
+    ready_url: str = ""
 
     def stop(self, timeout: float = 20) -> None:
         if self.process.poll() is None:
@@ -61,6 +63,16 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def answers(self, timeout: float = 2) -> bool:
+        """The service's process is running and its ready URL answers (any status below 500)."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(self.ready_url or self.url, timeout=timeout) as response:
+                return response.status < 500
+        except OSError:
+            return False
 
 
 @dataclasses.dataclass
@@ -136,6 +148,7 @@ class Stack:
     def __init__(self, config: StackConfig):
         self.config = config
         self.services: Dict[str, Service] = {}
+        self._demo_bot_url: Optional[str] = None
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         output = None
@@ -146,14 +159,19 @@ class Stack:
             args, cwd=PROJECT_DIR, env=self.config.env(), stdout=output, stderr=subprocess.STDOUT
         )
 
-    def start_actions(self, timeout: float = 60) -> Service:
+    def spawn_actions(self) -> Service:
+        """Starts the action server without waiting for it (`start_actions` waits)."""
         cfg = self.config
         process = self._spawn(
             "actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.actions_port)]
         )
-        service = Service("actions", process, cfg.actions_url)
+        service = Service("actions", process, cfg.actions_url, f"{cfg.actions_url}/health")
         self.services["actions"] = service
-        wait_for_http(f"{cfg.actions_url}/health", process, timeout)
+        return service
+
+    def start_actions(self, timeout: float = 60) -> Service:
+        service = self.spawn_actions()
+        wait_for_http(service.ready_url, service.process, timeout)
         return service
 
     def rasa_args(self) -> List[str]:
@@ -174,25 +192,38 @@ class Stack:
             args += ["--enable-api", "--auth-token", cfg.api_token]
         return args
 
-    def start_rasa(self, timeout: float = 180) -> Service:
+    def spawn_rasa(self) -> Service:
+        """Starts the Rasa server without waiting for it to load the model (`start_rasa` waits)."""
         self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         process = self._spawn("rasa", self.rasa_args())
-        service = Service("rasa", process, self.config.rasa_url)
+        service = Service("rasa", process, self.config.rasa_url, f"{self.config.rasa_url}/")
         self.services["rasa"] = service
-        wait_for_http(f"{self.config.rasa_url}/", process, timeout)
+        return service
+
+    def start_rasa(self, timeout: float = 180) -> Service:
+        service = self.spawn_rasa()
+        wait_for_http(service.ready_url, service.process, timeout)
+        return service
+
+    def spawn_demo(self, bot_url: Optional[str] = None) -> Service:
+        cfg = self.config
+        self._demo_bot_url = bot_url or self._demo_bot_url or f"http://localhost:{cfg.rasa_port}"
+        process = self._spawn(
+            "demo",
+            [sys.executable, "-m", "bot.widget.serve", "--port", str(cfg.demo_port), "--bot-url", self._demo_bot_url],
+        )
+        service = Service("demo", process, cfg.demo_url, cfg.demo_url)
+        self.services["demo"] = service
         return service
 
     def start_demo(self, bot_url: Optional[str] = None, timeout: float = 30) -> Service:
-        cfg = self.config
-        process = self._spawn(
-            "demo",
-            [sys.executable, "-m", "bot.widget.serve", "--port", str(cfg.demo_port),
-             "--bot-url", bot_url or f"http://localhost:{cfg.rasa_port}"],
-        )
-        service = Service("demo", process, cfg.demo_url)
-        self.services["demo"] = service
-        wait_for_http(cfg.demo_url, process, timeout)
+        service = self.spawn_demo(bot_url)
+        wait_for_http(service.ready_url, service.process, timeout)
         return service
+
+    def respawn(self, name: str) -> Service:
+        """Starts a service again (after it exited) with the same command, without waiting for it."""
+        return {"actions": self.spawn_actions, "rasa": self.spawn_rasa, "demo": self.spawn_demo}[name]()
 
     def stop(self, name: str) -> None:
         service = self.services.pop(name, None)
@@ -202,6 +233,77 @@ class Stack:
     def stop_all(self) -> None:
         for name in reversed(list(self.services)):
             self.stop(name)
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+@dataclasses.dataclass
+class _Watch:
+    """What the supervisor knows about one service."""
+
+    delay: float
+    restarts: int = 0
+    restart_at: Optional[float] = None  # set while the service is down, waiting for its restart
+    down_since: Optional[float] = None  # set from the crash until the restarted service answers
+    up_since: Optional[float] = None  # when it last answered
+
+
+class Supervisor:
+    """Restarts a stack's services that exit unexpectedly, with exponential backoff; `make run` uses it.
+
+    Call `poll()` every half second or so; it never blocks for long (a restarted service is started
+    without waiting for it, and is checked at the following polls). A crashed service is started again
+    after `initial_delay` seconds, then twice as long after each crash that follows, up to `max_delay`;
+    once a service has answered for `stable_after` seconds, the delay goes back to `initial_delay`.
+    The other services keep running meanwhile: they are separate processes. Every crash, restart and
+    recovery is written to `log`.
+    """
+
+    def __init__(
+        self, stack: Stack, log: Callable[[str], None], initial_delay: float = 1.0, max_delay: float = 30.0,
+        stable_after: float = 60.0, clock: Callable[[], float] = time.monotonic,
+    ):
+        self.stack = stack
+        self.log = log
+        self.initial_delay = initial_delay
+        self.max_delay = max_delay
+        self.stable_after = stable_after
+        self.clock = clock
+        now = clock()
+        self.watches = {name: _Watch(initial_delay, up_since=now) for name in stack.services}
+
+    def poll(self) -> None:
+        now = self.clock()
+        for name, watch in self.watches.items():
+            service = self.stack.services.get(name)
+            if service is None:
+                continue
+            if watch.restart_at is None and service.process.poll() is not None:
+                watch.restarts += 1
+                watch.down_since = watch.down_since or now
+                watch.up_since = None
+                watch.restart_at = now + watch.delay
+                self.log(
+                    f"{name} stopped unexpectedly ({describe_exit(service.process.returncode)}); "
+                    f"restarting it in {watch.delay:.0f} s (restart {watch.restarts}); the other services keep running"
+                )
+                watch.delay = min(watch.delay * 2, self.max_delay)
+            elif watch.restart_at is not None and now >= watch.restart_at:
+                watch.restart_at = None
+                self.log(f"restarting {name} (restart {watch.restarts})")
+                self.stack.respawn(name)
+            elif watch.restart_at is None and watch.down_since is not None and service.answers(timeout=3):
+                self.log(f"{name} is back after {now - watch.down_since:.1f} s (restart {watch.restarts})")
+                watch.down_since, watch.up_since = None, now
+            elif watch.up_since is not None and now - watch.up_since >= self.stable_after:
+                watch.delay = self.initial_delay
 
 
 @contextlib.contextmanager

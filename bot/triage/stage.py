@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, Dict, Optional
 
 from bot.nlp.language import detect_language
-from bot.triage.patterns import PatternMatcher
+from bot.triage.patterns import MAX_CHARS, PatternMatcher
 from bot.triage.risk import RiskModel
 
 
@@ -31,6 +31,7 @@ class Triage:
         self.encoder = encoder
 
     def decide(self, text: str) -> TriageDecision:
+        text = text[:MAX_CHARS]  # the same bound for every part: an oversized message costs at most ~1 s
         language = detect_language(text)
         hit = self.patterns.detect(text)
         if hit is not None:
