@@ -29,7 +29,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import time
 import uuid
 from typing import Dict, List, Optional, Tuple
@@ -37,7 +36,7 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 
 from bot.client import Turn
-from bot.perf.load import SCRIPTS, check_reply, percentile
+from bot.perf.load import SCRIPTS, check_reply, percentile, stored_user_texts
 from tests.e2e.launcher_process import Launcher, start_launcher
 
 PATIENTS = int(os.environ.get("LOAD_PATIENTS", "30"))
@@ -147,18 +146,6 @@ async def load_with_kills(launcher: Launcher, run_id: str) -> Tuple[List[Sent], 
         await asyncio.gather(*patients)
         timeline.end = time.monotonic()
     return sent, probes, timeline
-
-
-def stored_user_texts(db, run_id: str) -> Dict[str, List[str]]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        rows = connection.execute(
-            "SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id LIKE ? ORDER BY id",
-            (f"{run_id}-p%",),
-        ).fetchall()
-    stored: Dict[str, List[str]] = collections.defaultdict(list)
-    for sender, data in rows:
-        stored[sender].append(json.loads(data).get("text"))
-    return stored
 
 
 def missing_in_order(acknowledged: List[str], stored: List[str]) -> int:
