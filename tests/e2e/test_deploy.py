@@ -182,8 +182,11 @@ def can_sandbox() -> bool:
 def sandboxed(command: List[str], state: pathlib.Path) -> List[str]:
     """`command` with the file system read-only but for `state` (seen at SANDBOX_STATE), and an empty /tmp
     (PrivateTmp) unless the project itself lives under /tmp (a clone there would vanish with it)."""
-    private_tmp = "" if PROJECT_DIR.resolve().is_relative_to("/tmp") else " && mount -t tmpfs tmpfs /tmp"
-    script = ('mount --bind "$0" ' + SANDBOX_STATE + private_tmp + ' && mount -o remount,bind,ro / && exec "$@"')
+    if PROJECT_DIR.resolve().is_relative_to("/tmp"):
+        private_tmp = " && export TMPDIR=" + SANDBOX_STATE  # temporary files go to the writable state directory
+    else:
+        private_tmp = " && mount -t tmpfs tmpfs /tmp"
+    script = 'mount --bind "$0" ' + SANDBOX_STATE + private_tmp + ' && mount -o remount,bind,ro / && exec "$@"'
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(state), *command]
 
 
