@@ -15,7 +15,7 @@ import hashlib
 import pathlib
 import sys
 import zipfile
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
@@ -145,10 +145,6 @@ class SentenceEncoder:
 def get_encoder(model_dir: pathlib.Path = DEFAULT_MODEL_DIR) -> SentenceEncoder:
     """The process's encoder, loaded on first use (about 90 MB of weights)."""
     return SentenceEncoder(model_dir)
-
-
-def cosine(a: Iterable[float], b: Iterable[float]) -> float:
-    return float(np.dot(np.asarray(a), np.asarray(b)))
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,7 @@ per language decide; short or mixed messages default to English, so "ok", "ivig?
 never switch the language.
 """
 import re
+import unicodedata
 from typing import Dict, FrozenSet
 
 FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
@@ -56,12 +57,15 @@ MIN_WORDS = 2  # at least this many function words of a language before it can o
 MIN_MESSAGE_WORDS = 3
 
 
+def strip_accents(text: str) -> str:
+    """Accents removed ("dépression" -> "depression"), so a word typed with or without them reads the same."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def detect_language(text: str) -> str:
     """`en` unless another language's function words clearly outnumber English ones."""
-    import unicodedata
-
     lowered = text.lower()
-    plain = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
+    plain = strip_accents(lowered)
     words = [w.strip("'") for w in WORD.findall(plain.replace("'", "' "))]
     if len(words) < MIN_MESSAGE_WORDS:
         # "¿cuánto cuesta?" is short but cannot be English

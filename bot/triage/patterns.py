@@ -13,12 +13,13 @@ import dataclasses
 import functools
 import itertools
 import pathlib
-import unicodedata
 from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher
+
+from bot.nlp.language import strip_accents
 
 PATTERNS_FILE = pathlib.Path(__file__).parent / "patterns.yml"
 # Most urgent first: when several levels match, the first one's reply is given. Poisoning comes first
@@ -153,5 +154,4 @@ class PatternMatcher:
 
 def normalise(text: str) -> str:
     """Lowercase, typographic apostrophes made plain, accents removed, so lemmas and patterns line up."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return strip_accents(text.lower().replace("\u2019", "'").replace("\u2018", "'"))
