@@ -60,6 +60,12 @@ def panel(page: Page):
     return page.get_by_role("dialog", name="Questions about IVIG")
 
 
+def resting_box(element) -> Dict[str, float]:
+    """The element's box once its animations (the panel slides in from 12 px lower) have finished."""
+    element.evaluate("e => Promise.all(e.getAnimations().map(a => a.finished))")
+    return element.bounding_box()
+
+
 def question_box(page: Page):
     return page.get_by_label("Your question")
 
@@ -538,8 +544,7 @@ def test_phone_sized_viewport(new_page, demo_server, artifacts):
     page.goto(demo_server.url)
     launcher(page).tap()
     expect(panel(page)).to_be_visible()
-    page.wait_for_timeout(300)
-    box = panel(page).bounding_box()
+    box = resting_box(panel(page))
     assert box == {"x": 0, "y": 0, "width": 390, "height": 844}, box
     wait_for_greeting(page)
     ask(page, SIDE_EFFECTS_Q)

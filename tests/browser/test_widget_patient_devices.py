@@ -21,6 +21,7 @@ from test_widget import (
     open_widget,
     panel,
     question_box,
+    resting_box,
     run_axe,
     wait_for_greeting,
 )
@@ -99,9 +100,8 @@ def test_landscape_is_full_screen_and_usable_with_the_keyboard_up(new_page, demo
     page.goto(demo_server.url)
     launcher(page).tap()
     wait_for_greeting(page)
-    page.wait_for_timeout(300)
     # A short screen is full screen too (not only a narrow one), with a compact header.
-    assert panel(page).bounding_box() == {"x": 0, "y": 0, "width": 844, "height": 390}
+    assert resting_box(panel(page)) == {"x": 0, "y": 0, "width": 844, "height": 390}
     expect(panel(page)).to_have_attribute("aria-modal", "true")
     layout = in_widget(page, LAYOUT)
     assert layout["header"] <= 56, layout
@@ -418,7 +418,7 @@ def test_host_page_offset_and_language(new_page, demo_server):
     launcher(page).click()
     dialog = page.get_by_role("dialog", name="Preguntas sobre IVIG")
     expect(dialog).to_be_visible()
-    box = dialog.bounding_box()
+    box = resting_box(dialog)
     assert round(800 - box["y"] - box["height"]) == 90, box
     # The clinic's own words are marked Spanish; the widget's own (English) words and the bot's are not.
     wait_for_greeting(page)
