@@ -20,6 +20,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 
 from bot.nlp.language import strip_accents
+from bot.triage.typos import TypoCorrector
 
 PATTERNS_FILE = pathlib.Path(__file__).parent / "patterns.yml"
 # Most urgent first: when several levels match, the first one's reply is given. Poisoning comes first
@@ -120,17 +121,21 @@ def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, Lis
 class PatternMatcher:
     """Finds the most urgent level whose wording is in a message."""
 
-    def __init__(self, nlp: Language, patterns: Mapping[str, Mapping[str, List[str]]]):
+    def __init__(self, nlp: Language, patterns: Mapping[str, Mapping[str, List[str]]], known_words=None):
         self.nlp = nlp
         self.matcher = Matcher(nlp.vocab)
         self.patterns: Dict[str, Tuple[str, str, str]] = {}
         classes = {name.lower(): words for name, words in (patterns.get(WORDS) or {}).items()}
+        vocabulary = set()
         for level in (*LEVELS, IGNORE):
             for language, lines in (patterns.get(level) or {}).items():
                 for index, line in enumerate(lines or []):
                     key = f"{level}:{language}:{index}"
                     self.patterns[key] = (level, language, line)
-                    self.matcher.add(key, [p for p in compile_pattern(nlp, line, classes) if p])
+                    compiled = [p for p in compile_pattern(nlp, line, classes) if p]
+                    vocabulary.update(w for p in compiled for spec in p for w in spec.get("LEMMA", {}).get("IN", ()))
+                    self.matcher.add(key, compiled)
+        self.typos = TypoCorrector(vocabulary, known_words)
 
     @classmethod
     def from_file(cls, nlp: Language, path: pathlib.Path = PATTERNS_FILE) -> "PatternMatcher":
@@ -145,6 +150,10 @@ class PatternMatcher:
 
     def hits(self, text: str) -> Iterator[PatternHit]:
         doc = self.nlp(normalise(text[:MAX_CHARS]))
+        for token in doc:
+            correction = self.typos.correct(token.lower_)
+            if correction:
+                token.lemma_ = correction  # the lemma is what the patterns match
         matches = [(self.patterns[self.nlp.vocab.strings[m]], start, end) for m, start, end in self.matcher(doc)]
         ignored = [(start, end) for (level, _, _), start, end in matches if level == IGNORE]
         for (level, language, line), start, end in matches:
