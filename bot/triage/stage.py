@@ -10,6 +10,8 @@ from bot.nlp.language import detect_language
 from bot.triage.patterns import MAX_CHARS, PatternMatcher
 from bot.triage.risk import RiskModel
 
+DISTRESS = "distress"
+
 
 @dataclasses.dataclass(frozen=True)
 class TriageDecision:
@@ -23,7 +25,8 @@ class TriageDecision:
 
 
 class Triage:
-    """Reads the whole message; a pattern hit wins, else the risk model may raise a level."""
+    """Reads the whole message; a pattern hit wins (unless it is only distress and the risk model finds more), else
+    the risk model may raise a level."""
 
     def __init__(self, patterns: PatternMatcher, risk: Optional[RiskModel] = None, encoder=None):
         self.patterns = patterns
@@ -36,10 +39,14 @@ class Triage:
         hit = self.patterns.detect(text)
         if hit is not None:
             language = hit.language if hit.language != "en" else language
-            return TriageDecision(hit.level, "pattern", language, hit.pattern)
+            if hit.level != DISTRESS:
+                return TriageDecision(hit.level, "pattern", language, hit.pattern)
+        # Distress words do not rule out more: "I've been struggling ... I started burning my arm" is a crisis.
         if self.risk is not None and self.encoder is not None and text.strip():
             risk = self.risk.assess(self.encoder, text)
-            if risk is not None:
+            if risk is not None and (hit is None or risk.level != DISTRESS):
                 return TriageDecision(risk.level, "risk_model", language, risk.sentence)
+        if hit is not None:
+            return TriageDecision(hit.level, "pattern", language, hit.pattern)
         return TriageDecision(None, "", language)
 

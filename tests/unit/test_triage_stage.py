@@ -1,4 +1,6 @@
 """The triage stage alone (no Rasa server): risk model, decision, language, and the Rasa component."""
+import pathlib
+
 import numpy as np
 import pytest
 from rasa.nlu.utils.spacy_utils import SpacyModel
@@ -17,7 +19,12 @@ ORDINARY = ["what is ivig", "is it safe", "how much does it cost", "tell me abou
 
 @pytest.fixture(scope="module")
 def risk():
-    return RiskModel.train(get_encoder(), load_examples(), ORDINARY)
+    """Trained as the pipeline trains it: every topic example of the NLU data is an ordinary message."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    nlu_dir = pathlib.Path(__file__).resolve().parents[2] / "data" / "nlu"
+    topic_examples = [m.get("text") for m in load_data(str(nlu_dir)).intent_examples]
+    return RiskModel.train(get_encoder(), load_examples(), topic_examples + ORDINARY)
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +61,27 @@ def test_a_pattern_decides_first_and_says_its_language(triage):
     decision = triage.decide("me quiero morir")
     assert (decision.level, decision.source, decision.language) == ("crisis", "pattern", "es")
     assert triage.decide("what is ivig").level is None
+
+
+def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
+    class Says:
+        """A risk model that finds `level` in every message (the decision rule alone is under test)."""
+
+        def __init__(self, level):
+            self.level = level
+
+        def assess(self, encoder, text):
+            from bot.triage.risk import RiskHit
+
+            return RiskHit(self.level, 0.9, text) if self.level else None
+
+    patterns = PatternMatcher(nlp, {"distress": {"en": ["really struggling"]}, "emergency": {"en": ["chest pain"]}})
+    text = "I've been really struggling and it's the only thing that quiets my head"
+    assert Triage(patterns, Says("crisis"), object()).decide(text).level == "crisis"
+    assert Triage(patterns, Says(None), object()).decide(text).level == "distress"
+    assert Triage(patterns, Says("distress"), object()).decide(text).source == "pattern"
+    # Any other pattern level stands: the risk model never overrules an emergency the patterns found.
+    assert Triage(patterns, Says("crisis"), object()).decide("chest pain now").level == "emergency"
 
 
 @pytest.mark.parametrize("text, language", [
