@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Reply, default_builder
 from bot.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
-from bot.routing import STUDY_TOPIC_IDS, named_studies, topic_for
+from bot.routing import STUDY_TOPIC_IDS, named_studies, topic_for, topic_in_context
 
 SLOT_CURRENT_TOPIC = "current_topic"
 SLOT_CURRENT_STUDY = "current_study"
@@ -102,8 +102,12 @@ class ActionAnswerTopic(AnswerAction):
         language = triage_of(tracker).get("language") or "en"
         if language != "en":
             return default_builder().language_note(language)
-        entities = (tracker.latest_message or {}).get("entities") or []
+        message = tracker.latest_message or {}
+        entities = message.get("entities") or []
         topic = topic_for(latest_intent(tracker), entities)
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        topic = topic_in_context(topic, confidence, message.get("text") or "", entities,
+                                 tracker.get_slot(SLOT_CURRENT_TOPIC))
         if topic == "sources":
             return default_builder().sources(tracker.get_slot(SLOT_CURRENT_TOPIC), named_studies(entities))
         return default_builder().answer(topic)

@@ -36,6 +36,13 @@ SYMPTOM_SPECIFIC_INTENTS = frozenset({"research_overview", "capabilities"})
 STUDY_TOPIC_IDS = frozenset({"study_vascular", "study_case_series", "study_sfn", "study_hypothesis"})
 # Intents whose answer is about one study: a named study decides which.
 STUDY_INTENTS = STUDY_TOPIC_IDS | {"research_overview"}
+# A short message the classifier is unsure of continues the topic just discussed: "is that normal?" after the
+# side effects, "how do I join?" after the trials, "why not?" after unsafe use. Measured on the multi-turn
+# conversations of the seen question sets: 178 -> 189 of 213 follow-up turns right.
+CONTEXT_MAX_WORDS = 10
+CONTEXT_MAX_CONFIDENCE = 0.7
+# Said mid-conversation as often as anywhere: never read as a follow-up.
+NEVER_IN_CONTEXT = frozenset({"greeting", "goodbye", "thanks", "sources"})
 
 
 def entity_values(entities: Iterable[dict], label: str) -> List[str]:
@@ -61,3 +68,18 @@ def topic_for(intent: Optional[str], entities: Sequence[dict] = ()) -> str:
         if len(symptoms) == 1:
             return SYMPTOM_TOPICS[symptoms.pop()]
     return intent
+
+
+def topic_in_context(topic: str, confidence: float, text: str, entities: Sequence[dict],
+                     current_topic: Optional[str]) -> str:
+    """`topic`, or the topic just discussed when the message reads as a follow-up to it.
+
+    A follow-up is short and not confidently placed elsewhere, and names no study or symptom of its own
+    ("and the small fibre one?" is a new topic). Gibberish keeps its fallback: it comes with confidence 1.
+    """
+    if (not current_topic or topic == current_topic or topic in NEVER_IN_CONTEXT
+            or confidence >= CONTEXT_MAX_CONFIDENCE or len(text.split()) > CONTEXT_MAX_WORDS
+            or named_studies(entities) or entity_values(entities, "SYMPTOM")
+            or set(entity_values(entities, "CONDITION")) & set(CONDITION_SYMPTOMS)):
+        return topic
+    return current_topic

@@ -14,8 +14,8 @@ from bot.settings import load_clinic
 SAFETY_WORDS = "medical supervision"
 
 
-def tracker(intent, text="", entities=(), current_topic=None, triage=None, **slots):
-    latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities), "text": text}
+def tracker(intent, text="", entities=(), current_topic=None, triage=None, confidence=1.0, **slots):
+    latest = {"intent": {"name": intent, "confidence": confidence}, "entities": list(entities), "text": text}
     if triage is not None:
         latest["triage"] = triage
     return Tracker(
@@ -82,6 +82,26 @@ def test_a_topic_answer_remembers_the_topic_and_the_study(domain):
 def test_fallback_asks_to_rephrase_with_suggestions(domain):
     message, events = run(actions.ActionAnswerTopic(), tracker("nlu_fallback"), domain)
     assert message["custom"]["topic"] == "fallback" and message["buttons"] and events == []
+
+
+@pytest.mark.parametrize("intent, confidence, text, entities, expected", [
+    # unsure, short: a follow-up of the topic just discussed
+    ("bot_identity", 0.33, "is that normal", [], "side_effects"),
+    ("nlu_fallback", 0.25, "why not, its the same stuff", [], "side_effects"),
+    # confident, long, or naming a symptom of its own: the classifier's topic
+    ("cost_insurance", 0.92, "how much is it", [], "cost_insurance"),
+    ("capabilities", 0.5, "and what about all the other things you can explain to me about this treatment", [],
+     "capabilities"),
+    ("symptom_brain_fog", 0.5, "and the fog?", [{"entity": "SYMPTOM", "value": "fog"}], "symptom_brain_fog"),
+    # small talk and gibberish keep their own reply
+    ("thanks", 0.4, "ok thanks", [], "thanks"),
+    ("nlu_fallback", 1.0, "asdkjh lkj", [], "fallback"),
+])
+def test_a_short_unsure_message_continues_the_topic_just_discussed(intent, confidence, text, entities, expected,
+                                                                   domain):
+    tr = tracker(intent, text=text, entities=entities, current_topic="side_effects", confidence=confidence)
+    message, _ = run(actions.ActionAnswerTopic(), tr, domain)
+    assert message["custom"]["topic"] == expected
 
 
 def test_tell_me_more_keeps_the_topic(content, domain):
