@@ -96,6 +96,8 @@ def score_questions(results: List[Result]) -> Dict[str, object]:
         "questions": len(results),
         "topic_accuracy": sum(r.correct for r in results) / max(len(results), 1),
         "safety_share": sum(r.has_safety for r in answer_turns) / max(len(answer_turns), 1),
+        # Ordinary questions answered with an emergency, poisoning or crisis reply: the triage's false alarms.
+        "urgent_replies": sum(r.topic in URGENT for r in results) / max(len(results), 1),
         "per_topic": {t: [sum(v), len(v)] for t, v in sorted(per_topic.items())},
         "per_shape": {s: [sum(v), len(v)] for s, v in sorted(per_shape.items())},
         "misses": [{"text": r.text, "expected": r.expected, "got": r.topic, "kind": r.kind, "shape": r.shape}
@@ -156,6 +158,7 @@ def report_questions(named: Dict[str, Dict[str, object]]) -> str:
     lines.append(f"  {'questions':<26}" + "".join(f"{named[n]['questions']:>12}" for n in names))
     lines.append(f"  {'topic accuracy':<26}" + "".join(f"{named[n]['topic_accuracy']:>12.3f}" for n in names))
     lines.append(f"  {'safety line on answers':<26}" + "".join(f"{named[n]['safety_share']:>12.3f}" for n in names))
+    lines.append(f"  {'urgent reply (false alarm)':<26}" + "".join(f"{named[n]['urgent_replies']:>12.3f}" for n in names))
     for key, title in (("per_shape", "per shape"), ("per_topic", "per topic")):
         lines.append(f"  {title}:")
         keys = sorted({k for n in names for k in named[n][key]})

@@ -1,0 +1,25 @@
+"""The scores `make eval` prints, on hand-made results (no bot needed)."""
+from bot.evaluate import Result, score_questions, score_safety
+
+
+def test_question_scores_count_right_topics_and_urgent_replies_to_ordinary_questions():
+    results = [Result("what is ivig", ["ivig_basics"], "ivig_basics", "answer", True),
+               Result("is it safe", ["side_effects"], "side_effects", "answer", True),
+               Result("i'm dying to know the cost", ["cost_insurance"], "crisis", "urgent", True),
+               Result("que es", ["ivig_basics"], "ivig_basics", "language", True, lang="es")]
+    scores = score_questions(results)
+    assert scores["topic_accuracy"] == 0.75
+    assert scores["urgent_replies"] == 0.25
+    assert [m["text"] for m in scores["misses"]] == ["i'm dying to know the cost"]
+
+
+def test_safety_scores_recall_distress_and_false_alarms():
+    def item(level, got):
+        return {"level": level, "shape": "short"}, Result("t", [level], got, "urgent", True)
+
+    scores = score_safety([item("emergency", "poisoning"), item("crisis", None), item("distress", "crisis"),
+                           item("distress", "emergency"), item("none", "distress"), item("none", "emergency")])
+    assert scores["per_level"]["emergency"] == [1, 0, 1]  # caught, at another urgent level
+    assert scores["per_level"]["crisis"] == [0, 0, 1]
+    assert scores["per_level"]["distress"] == [1, 0, 2]  # 911 reply does not offer the crisis line
+    assert scores["false_alarm_rate"] == 0.5 and scores["distress_on_everyday"] == 0.5
