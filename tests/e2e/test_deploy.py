@@ -53,8 +53,7 @@ KNOWN_KEYS = {
     "Install": {"WantedBy", "RequiredBy", "Alias"},
 }
 # Variables the env file may set besides those in .env.example.
-OTHER_SETTINGS = {"HOME", "MPLCONFIGDIR", "IVIG_ENDPOINTS", "IVIG_ACTIONS_URL", "IVIG_RESTART_DELAY",
-                  "IVIG_RESTART_MAX_DELAY"}
+OTHER_SETTINGS = {"HOME", "MPLCONFIGDIR", "IVIG_ENDPOINTS", "IVIG_ACTIONS_URL"}
 
 
 def parse_unit(path: pathlib.Path) -> Dict[str, Dict[str, List[str]]]:
