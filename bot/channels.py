@@ -11,19 +11,27 @@ The guard, around Rasa's message handling on both channels:
   (action server slow), sends the "cannot answer right now" reply with the safety message and
   the clinic contact. A slow turn keeps running in the background, so nothing is lost from the
   conversation.
+
+Before the guard, rate limits (a token bucket per sender id and per client address, in memory, so per
+server) refuse a flood from one client with the "rate limited" notice (HTTP 429 on REST); a refused message
+never reaches the model, so one client cannot starve the others.
 """
 import asyncio
 import inspect
 import json
 import logging
+import math
 import os
 import re
+import time
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core.channels import channel, rest, socketio
+from sanic import response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+from socketio import AsyncRedisManager
 
 from bot.answers import Reply, default_builder
 from bot.settings import get_settings
@@ -38,7 +46,65 @@ SOCKET_MAX_BYTES = 8 * 1024 * 1024
 BINARY_PACKET_TYPES = ("5", "6")
 REPLY_TIMEOUT_SECONDS = float(os.environ.get("IVIG_REPLY_TIMEOUT", "10"))
 SenderCallback = Callable[[channel.UserMessage], Awaitable[Any]]
+# The Redis pub/sub channel the servers share socket.io events on (IVIG_SOCKETIO_REDIS_URL).
+SOCKETIO_REDIS_CHANNEL = "ivig-socketio"
 
+
+class TokenBucketLimiter:
+    """One token bucket per key: `burst` messages at once, then one more every `interval_seconds`.
+
+    In memory, so each server counts on its own. At `max_keys` buckets, those that have filled up again (they hold
+    nothing worth keeping) are forgotten, and the least recently used beyond half of `max_keys`, so a client
+    inventing sender ids cannot fill the memory (the address limit still holds it back).
+    """
+
+    def __init__(self, burst: int, interval_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 10_000):
+        self.burst, self.interval_seconds, self.clock, self.max_keys = burst, interval_seconds, clock, max_keys
+        self._buckets: Dict[Text, Tuple[float, float]] = {}  # key: (tokens, when they were counted)
+
+    def _tokens(self, key: Text, now: float) -> float:
+        tokens, counted_at = self._buckets.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - counted_at) / self.interval_seconds)
+
+    def allow(self, key: Text) -> bool:
+        if self.burst <= 0:  # this limit is off
+            return True
+        now = self.clock()
+        tokens = self._tokens(key, now)
+        if tokens < 1:
+            return False
+        if key not in self._buckets and len(self._buckets) >= self.max_keys:
+            in_use = [(k, v) for k, v in self._buckets.items() if self._tokens(k, now) < self.burst]
+            self._buckets = dict(in_use[-(self.max_keys // 2):])
+        self._buckets.pop(key, None)  # re-inserted last: the dict stays in order of last use
+        self._buckets[key] = (tokens - 1, now)
+        return True
+
+
+class RateLimits:
+    """The per-sender and per-address limits of one channel, from the settings."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        settings = get_settings()
+        self.per_sender = TokenBucketLimiter(settings.rate_sender_burst, settings.rate_sender_interval_seconds, clock)
+        self.per_address = TokenBucketLimiter(settings.rate_address_burst, settings.rate_address_interval_seconds, clock)
+
+    def allow(self, sender: Optional[Text], address: Optional[Text]) -> bool:
+        # The sender's bucket first: a flooding sender then spends none of its clinic's shared address tokens.
+        if sender is not None and not self.per_sender.allow(sender):
+            return False
+        return address is None or self.per_address.allow(address)
+
+
+def client_address(request: Request) -> Text:
+    """The client's address: from the proxy's headers when Sanic is told to trust them (SANIC_PROXIES_COUNT,
+    SANIC_REAL_IP_HEADER or SANIC_FORWARDED_SECRET), otherwise the connection's."""
+    return request.remote_addr or request.ip
+
+
+def rate_limited_notice() -> Text:
+    return default_builder().notice("rate_limited")
 
 
 def clean(text: Any) -> str:
@@ -115,7 +181,26 @@ class RestInput(rest.RestInput):
         return sender
 
     def blueprint(self, on_new_message: SenderCallback):
-        return super().blueprint(guarded(on_new_message))
+        blueprint = super().blueprint(guarded(on_new_message))
+        rate_limits = RateLimits()
+
+        @blueprint.middleware("request")
+        async def refuse_floods(request: Request) -> Optional[Any]:
+            if request.method != "POST" or not request.path.endswith("/webhook"):
+                return None
+            try:
+                body = request.json
+            except InvalidUsage:
+                body = None  # the webhook itself answers a malformed body with a 400
+            sender = body.get("sender") if isinstance(body, dict) else None
+            sender = sender if isinstance(sender, str) else None
+            if rate_limits.allow(sender, client_address(request)):
+                return None
+            logger.info("rate limit: refused a REST message")
+            return response.json([{"recipient_id": sender, "text": rate_limited_notice()}], status=429,
+                                 headers={"Retry-After": str(math.ceil(get_settings().rate_sender_interval_seconds))})
+
+        return blueprint
 
 
 def _custom_payload_as_data(on_new_message: SenderCallback) -> SenderCallback:
@@ -147,6 +232,7 @@ class SocketIOInput(socketio.SocketIOInput):
 
     def blueprint(self, on_new_message: SenderCallback):
         blueprint = super().blueprint(_custom_payload_as_data(guarded(on_new_message)))
+        self._share_events_through_redis()
         namespace = self.namespace or "/"
         rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
 
@@ -177,6 +263,8 @@ class SocketIOInput(socketio.SocketIOInput):
 
         self.sio.eio.on("message", refuse_binary)
 
+        rate_limits = RateLimits()
+
         async def handle_message(sid: Text, data: Any = None) -> None:
             # Rasa ignores (or fails on) a message without a session id or that is not an object, leaving
             # the patient in silence; answer it on the client's own socket instead.
@@ -185,6 +273,12 @@ class SocketIOInput(socketio.SocketIOInput):
                 data["message"] = ""
             if self.session_persistence and not (isinstance(data.get("session_id"), str) and data["session_id"]):
                 data["session_id"] = sid
+            sender = data["session_id"] if self.session_persistence else sid
+            request = (self.sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+            if not rate_limits.allow(sender, client_address(request) if request is not None else None):
+                logger.info("rate limit: refused a socket.io message")
+                await self.sio.emit(self.bot_message_evt, {"text": rate_limited_notice()}, room=sid, namespace=namespace)
+                return
             metadata = data.get(self.metadata_key)
             if isinstance(metadata, str):
                 try:
@@ -204,3 +298,17 @@ class SocketIOInput(socketio.SocketIOInput):
             app.config.WEBSOCKET_MAX_SIZE = max(app.config.WEBSOCKET_MAX_SIZE, SOCKET_MAX_BYTES)
 
         return blueprint
+
+    def _share_events_through_redis(self) -> None:
+        """With IVIG_SOCKETIO_REDIS_URL, every emit goes through Redis to all servers, so a reply reaches the
+        session's sockets wherever they are connected (several servers, docs/deployment.md).
+
+        Rasa builds its `AsyncServer` with the in-memory manager; python-socketio only initialises the manager
+        at the first connection, so it can be replaced until then.
+        """
+        redis_url = get_settings().socketio_redis_url
+        if not redis_url:
+            return
+        manager = AsyncRedisManager(redis_url, channel=SOCKETIO_REDIS_CHANNEL)
+        manager.set_server(self.sio)
+        self.sio.manager = manager

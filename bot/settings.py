@@ -34,6 +34,8 @@ class Clinic:
     clinic_hours: str = ""
     clinic_portal_url: str = ""
     safety_extra: str = ""
+    # The clinic report shows what patients typed when the bot could not answer (redacted) only when on.
+    report_unanswered_text: bool = False
 
     def contact_details(self) -> str:
         """How to reach the clinic, one line per route it has set: name and contact, phone, hours, portal."""
@@ -69,7 +71,9 @@ def load_clinic(path: Optional[pathlib.Path] = None) -> Clinic:
     portal = str(values.get("clinic_portal_url") or "")
     if portal and not portal.startswith("https://"):
         raise ValueError("clinic_portal_url must be an https:// link")
-    return Clinic(**{key: str(value) for key, value in values.items()})
+    if not isinstance(values["report_unanswered_text"], bool):
+        raise ValueError("report_unanswered_text must be true or false")
+    return Clinic(**{key: value if isinstance(value, bool) else str(value) for key, value in values.items()})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,10 +87,37 @@ class Settings:
     api_token: str
     max_message_chars: int
     retention_days: int
+    # IVIG_REPORT_UNANSWERED_TEXT=true|false overrides the clinic file's report_unanswered_text; None: unset
+    report_unanswered_text_override: Optional[bool] = None
+    # Several servers: socket.io replies travel through this Redis (python-socketio's Redis manager), so they
+    # reach a patient's sockets on every server. Empty: in memory, replies reach sockets on the same server only.
+    socketio_redis_url: str = ""
+    # Token buckets per sender id and per client address (docs/security.md): a burst, then one message per interval.
+    # A burst of 0 turns that limit off.
+    rate_sender_burst: int = 5
+    rate_sender_interval_seconds: float = 2.0
+    rate_address_burst: int = 60
+    rate_address_interval_seconds: float = 0.2
 
     @property
     def clinic(self) -> Clinic:
         return load_clinic(self.clinic_file)
+
+    @property
+    def report_unanswered_text(self) -> bool:
+        if self.report_unanswered_text_override is not None:
+            return self.report_unanswered_text_override
+        return self.clinic.report_unanswered_text
+
+
+def _flag(name: str, value: Optional[str]) -> Optional[bool]:
+    """An optional true/false environment variable: None when unset or empty."""
+    word = (value or "").strip().lower()
+    if not word:
+        return None
+    if word not in ("true", "false"):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return word == "true"
 
 
 def _split(value: str) -> Tuple[str, ...]:
@@ -112,4 +143,10 @@ def get_settings() -> Settings:
         api_token=env.get("IVIG_API_TOKEN", ""),
         max_message_chars=int(env.get("IVIG_MAX_MESSAGE_CHARS", "2000")),
         retention_days=int(env.get("IVIG_RETENTION_DAYS", "90")),
+        report_unanswered_text_override=_flag("IVIG_REPORT_UNANSWERED_TEXT", env.get("IVIG_REPORT_UNANSWERED_TEXT")),
+        socketio_redis_url=env.get("IVIG_SOCKETIO_REDIS_URL", "").strip(),
+        rate_sender_burst=int(env.get("IVIG_RATE_SENDER_BURST", "5")),
+        rate_sender_interval_seconds=float(env.get("IVIG_RATE_SENDER_INTERVAL", "2")),
+        rate_address_burst=int(env.get("IVIG_RATE_ADDRESS_BURST", "60")),
+        rate_address_interval_seconds=float(env.get("IVIG_RATE_ADDRESS_INTERVAL", "0.2")),
     )

@@ -109,6 +109,10 @@ class StackConfig:
         demo_port = free_port()
         origins = (f"http://127.0.0.1:{demo_port}", f"http://localhost:{demo_port}")
         options.setdefault("cors_origins", origins)
+        # Tests, evaluation and benchmarks send many messages from one address, faster than a patient types: rate
+        # limits only where a test sets them (tests/e2e/test_rate_limits.py).
+        options["extra_env"] = {"IVIG_RATE_SENDER_BURST": "0", "IVIG_RATE_ADDRESS_BURST": "0",
+                                **options.get("extra_env", {})}
         return cls(
             rasa_port=free_port(),
             actions_port=free_port(),

@@ -1,5 +1,6 @@
 """Several Rasa servers sharing a real PostgreSQL tracker store and a real Redis lock store
-(docs/endpoints.scaled.yml): a conversation continues whichever server answers, and nothing is lost."""
+(docs/endpoints.scaled.yml): a conversation continues whichever server answers, and nothing is lost; socket.io
+replies travel through the same Redis (IVIG_SOCKETIO_REDIS_URL) to the session's sockets on every server."""
 import concurrent.futures
 import glob
 import pathlib
@@ -15,6 +16,7 @@ import pytest
 from bot.client import RestClient
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig, free_port
+from tests.robustness.conftest import SocketPatient
 
 PG_BIN = pathlib.Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
 
@@ -72,7 +74,7 @@ def redis(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def two_servers(tmp_path_factory, postgres, redis):
+def two_stacks(tmp_path_factory, postgres, redis):
     actions_port = free_port()
     env = {
         "IVIG_ENDPOINTS": str(PROJECT_DIR / "docs" / "endpoints.scaled.yml"),
@@ -80,6 +82,9 @@ def two_servers(tmp_path_factory, postgres, redis):
         "IVIG_POSTGRES_HOST": "127.0.0.1", "IVIG_POSTGRES_PORT": str(postgres),
         "IVIG_POSTGRES_DB": "conversations", "IVIG_POSTGRES_USER": "ivig", "IVIG_POSTGRES_PASSWORD": "",
         "IVIG_REDIS_HOST": "127.0.0.1", "IVIG_REDIS_PORT": str(redis),
+        "IVIG_SOCKETIO_REDIS_URL": f"redis://127.0.0.1:{redis}/2",
+        # test_concurrent_messages_of_one_conversation_are_all_kept sends 12 messages of one conversation at once
+        "IVIG_RATE_SENDER_BURST": "12",
     }
     stacks = []
     for name in ("a", "b"):
@@ -91,10 +96,15 @@ def two_servers(tmp_path_factory, postgres, redis):
         stacks[0].start_actions()
         for stack in stacks:
             stack.start_rasa()
-        yield [RestClient(stack.config.rasa_url) for stack in stacks]
+        yield stacks
     finally:
         for stack in stacks:
             stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def two_servers(two_stacks):
+    return [RestClient(stack.config.rasa_url) for stack in two_stacks]
 
 
 def stored_user_texts(postgres_port, sender):
@@ -122,3 +132,24 @@ def test_concurrent_messages_of_one_conversation_are_all_kept(two_servers, postg
     assert all(turn.has_safety for turn in turns)
     assert sorted(turn.topic for turn in turns) == sorted(m[1:] for m in messages)
     assert stored_user_texts(postgres, sender) == len(messages)
+
+
+def test_a_reply_reaches_the_sessions_socket_on_the_other_server(two_stacks):
+    """Behind a load balancer a patient's two tabs (or a reconnection) can land on different servers; each socket
+    stays on the server it connected to. The message arrives through the tab on B, B answers, and the reply must
+    also reach the tab on A: without a shared manager B only emits to its own sockets."""
+    url_a, url_b = (stack.config.rasa_url for stack in two_stacks)
+    session = f"scaled-sio-{uuid.uuid4().hex}"
+    tab_on_a, tab_on_b = SocketPatient(url_a, session_id=session), SocketPatient(url_b, session_id=session)
+    try:
+        tab_on_a.start_session()
+        tab_on_b.start_session()
+        turn = tab_on_b.send("what are the side effects?")
+        assert turn.topic == "side_effects" and turn.has_safety, turn.messages
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(isinstance(m, dict) and "custom" in m for m in tab_on_a.received):
+            time.sleep(0.2)
+        assert [m for m in tab_on_a.received if isinstance(m, dict)] == turn.messages, "the reply did not reach server A"
+    finally:
+        tab_on_a.close()
+        tab_on_b.close()
