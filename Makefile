@@ -153,6 +153,10 @@ feedback: $(VENV)/.installed ## Count the widget's thumbs up/down per topic
 retention: $(VENV)/.installed ## Delete conversations older than IVIG_RETENTION_DAYS (default 90)
 	$(PY) -m bot.conversations retention
 
+.PHONY: report
+report: $(VENV)/.installed ## Write the clinic report, one HTML page (runtime/clinic-report.html; OUT=path for another place)
+	$(PY) -m bot.report $(if $(OUT),--out $(OUT))
+
 .PHONY: content-status
 content-status: $(VENV)/.installed ## Each topic's check and review months, what is due, reading level (STRICT=1: exit 1 when a review date has passed)
 	$(PY) -m bot.content_status $(if $(STRICT),--strict)

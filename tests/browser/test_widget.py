@@ -471,10 +471,10 @@ def test_start_over(page: Page, demo_server):
 
 def feedback_count(rasa_stack, topic: str, rating: str) -> int:
     """What a clinic counts (`python -m bot.conversations feedback`), read from the bot's tracker store."""
-    from bot.conversations import feedback_counts
+    from bot.conversations import ConversationStore
 
-    db = rasa_stack.config.tracker_db
-    return feedback_counts(db)[(topic, rating)] if db.exists() else 0
+    store = ConversationStore.sqlite(rasa_stack.config.tracker_db)
+    return store.feedback_counts()[(topic, rating)] if store.exists() else 0
 
 
 def test_thumbs_feedback_is_recorded_by_the_bot(page: Page, demo_server, rasa_stack):
