@@ -28,6 +28,11 @@ loaded, the action server answers its `/health` (at the action endpoint's URL) a
 (and a Redis lock store, when configured) answers a query; otherwise 503 with the failing checks. A load
 balancer sends patients only to ready servers; `python -m bot health` (bot/cli.py) calls it for a monitor.
 
+Summary for the doctor (bot/summary.py): `GET /summary/<conversation id>` answers the printable page of that
+conversation, built from the tracker store, or one 404 page for a malformed or unknown id. A
+patient's message that only asks for it ("summary", "print this") is answered with a link to it before it
+reaches the NLU (`Agent.handle_message`, see `answering_summary_requests`).
+
 Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
 """
 import asyncio
@@ -44,7 +49,11 @@ import jsonschema
 import rasa.core.run
 from jsonschema import exceptions
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot import summary
+from bot.channels import as_message
 
 _validator: Optional[Any] = None
 
@@ -185,23 +194,83 @@ def add_health_routes(app: Any) -> Any:
     return app
 
 
-def with_health_routes(configure_app):
-    """`rasa.core.run.configure_app`, then the two health routes added to the app it built."""
+SUMMARY_ROUTE = summary.PATH_PREFIX + "<conversation_id>"
+
+
+async def doctor_summary(request: Any, conversation_id: str) -> Any:
+    """`GET /summary/<conversation id>`: the printable page of the conversation, from the tracker store.
+
+    The id is the only key: nothing is looked up for one the widget cannot have made, and a malformed or
+    unknown id gets the same page and status.
+    """
+    from sanic import response
+
+    agent = getattr(request.app.ctx, "agent", None)
+    tracker = None
+    if summary.is_conversation_id(conversation_id) and agent is not None:
+        tracker = await agent.tracker_store.retrieve_full_tracker(conversation_id)
+    if tracker is None:
+        return response.html(summary.not_found_page(), status=404, headers=summary.RESPONSE_HEADERS)
+    page = summary.summary_page(event.as_dict() for event in tracker.events)
+    return response.html(page, headers=summary.RESPONSE_HEADERS)
+
+
+def add_summary_route(app: Any) -> Any:
+    app.add_route(doctor_summary, SUMMARY_ROUTE, methods=["GET"], name="ivig_doctor_summary")
+    return app
+
+
+def with_project_routes(configure_app):
+    """`rasa.core.run.configure_app`, then the health routes and the summary route added to the app it built."""
 
     @functools.wraps(configure_app)
-    def configure_app_with_health(*args: Any, **kwargs: Any) -> Any:
-        return add_health_routes(configure_app(*args, **kwargs))
+    def configure_app_with_routes(*args: Any, **kwargs: Any) -> Any:
+        return add_summary_route(add_health_routes(configure_app(*args, **kwargs)))
 
-    configure_app_with_health.adds_health = True  # type: ignore[attr-defined]
-    return configure_app_with_health
+    configure_app_with_routes.adds_routes = True  # type: ignore[attr-defined]
+    return configure_app_with_routes
+
+
+# The slot that counts the turns after an urgent reply that start with its reminder (actions/actions.py).
+URGENT_TURNS_LEFT_SLOT = "urgent_turns_left"
+
+
+async def _urgency_carries_over(agent: Agent, sender_id: str) -> bool:
+    tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+    return tracker is not None and bool(tracker.get_slot(URGENT_TURNS_LEFT_SLOT))
+
+
+def answering_summary_requests(handle_message):
+    """`Agent.handle_message`, except that a message asking only for the doctor summary ("summary", "print
+    this": doctor_summary.yml `requests`, matched whole) is answered with the link to the page.
+
+    Why here and not by the classifier: it needs no NLU training examples, it is exact (a longer message goes
+    on to the safety triage as usual), it serves every channel (they all call the agent), and the request is
+    not stored, so the summary never lists it as a question. Only ids the page can be served for get it, and
+    not in the turns after an urgent reply: those go to the bot as usual, so the reply starts with the reminder.
+    """
+
+    @functools.wraps(handle_message)
+    async def handle(self: Agent, message: Any) -> Any:
+        if (summary.is_summary_request(message.text) and summary.is_conversation_id(message.sender_id)
+                and not await _urgency_carries_over(self, message.sender_id)):
+            reply = summary.summary_reply(message.sender_id)
+            await message.output_channel.send_response(message.sender_id, as_message(reply))
+            return None
+        return await handle_message(self, message)
+
+    handle.answers_summary_requests = True  # type: ignore[attr-defined]
+    return handle
 
 
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
     if not getattr(rasa.core.run.load_agent_on_start, "freezes", False):
         rasa.core.run.load_agent_on_start = freeze_after(rasa.core.run.load_agent_on_start)
-    if not getattr(rasa.core.run.configure_app, "adds_health", False):
-        rasa.core.run.configure_app = with_health_routes(rasa.core.run.configure_app)
+    if not getattr(rasa.core.run.configure_app, "adds_routes", False):
+        rasa.core.run.configure_app = with_project_routes(rasa.core.run.configure_app)
+    if not getattr(Agent.handle_message, "answers_summary_requests", False):
+        Agent.handle_message = answering_summary_requests(Agent.handle_message)  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -15,7 +15,7 @@
     launcherLabel: 'Ask about IVIG', lang: 'en', storage: 'session', timeout: 15, zIndex: 2147483000, offset: ''
   };
   var KEY = 'ivig-chat-conversation-id';
-  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, poisoning: 1, crisis: 1, distress: 1 };
+  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, poisoning: 1, crisis: 1, distress: 1, doctor_summary: 1 };
   // Urgent replies of the safety triage (and their reminders): phone numbers become tap-to-call links.
   var URGENT_KINDS = { urgent: 1, reminder: 1 }, PHONE = /(\+?\d[\d -]{1,15}\d)/;
 
@@ -78,6 +78,13 @@
   }
   function loadId() { try { var s = store(); return (s && s.getItem(KEY)) || newId(); } catch (e) { return newId(); } }
   var sender = loadId();
+  // The printable summary of this conversation, built by the bot from what it stored (never from this page).
+  var DOC = 'Summary for my doctor', NEWTAB = ' (opens in a new tab)';
+  function docUrl() { return botUrl + '/summary/' + encodeURIComponent(sender); }
+  function docLink(attrs, kids) {
+    attrs.href = docUrl(); attrs.target = '_blank'; attrs.rel = 'noopener noreferrer';
+    return el('a', attrs, kids);
+  }
 
   // Colours are variables: light, dark (prefers-color-scheme), system colours (forced-colors).
   var CSS =
@@ -103,11 +110,11 @@
     '@keyframes in{from{opacity:0;transform:translateY(12px)}}' +
     '.hd{display:flex;align-items:center;gap:8px;padding:8px 8px 8px 16px;background:var(--p);color:var(--pt)}' +
     '.hd>div{flex:1;min-width:0}h2{margin:0;font-size:17px;overflow-wrap:anywhere}.hd p{margin:0;font-size:14px}' +
-    '.hd button{display:flex;align-items:center;gap:6px;min-width:44px;min-height:44px;padding:0 10px;' +
-    'background:none;color:inherit;border:1px solid;border-radius:8px}' +
+    '.hd button,.hd a{display:flex;align-items:center;gap:6px;min-width:44px;min-height:44px;padding:0 10px;' +
+    'background:none;color:inherit;border:1px solid;border-radius:8px;text-decoration:none}' +
     '.hd :focus-visible{outline-color:currentColor}' +
     '.x{justify-content:center;font-size:26px;line-height:1}' +
-    '.short .hd{padding:4px 6px 4px 12px}.short h2{font-size:15px}.narrow .hd{padding-left:10px}.xs .hd{flex-wrap:wrap;justify-content:flex-end;row-gap:2px}.xs .hd>div{flex-basis:100%}.xs h2{font-size:14px}.short .hd p,.short .foot,.narrow .t,.kb .hd,.hd svg{display:none}.narrow .hd svg{display:block}' +
+    '.short .hd{padding:4px 6px 4px 12px}.short h2{font-size:15px}.narrow .hd{padding-left:10px}.xs .hd,.w:not(.short) .hd{flex-wrap:wrap;justify-content:flex-end;row-gap:2px}.xs .hd>div,.w:not(.short) .hd>div{flex-basis:100%}.xs h2{font-size:14px}.short .hd p,.short .foot,.narrow .t,.kb .hd,.hd svg{display:none}.narrow .hd svg,.w:not(.short) .hd svg{display:block}' +
     '.ask{display:flex;flex-wrap:wrap;gap:0 8px;padding:6px 12px 10px;background:var(--sb);color:var(--sf);border-bottom:2px solid var(--sl)}' +
     '.ask p{flex:1 1 100%;margin:4px 0 0;font-weight:600}' +
     '.log{position:relative;flex:1;overflow-y:auto;overscroll-behavior:contain;padding:14px;background:var(--b2)}' +
@@ -127,6 +134,7 @@
     '.cites{margin-top:10px;font-size:15px}.cites p{margin:0;font-weight:600}.cites ul{margin:4px 0 0}.cites li{margin:6px 0}' +
     '.err .b{background:var(--eb);border-color:var(--er);color:var(--ef)}' +
     '.pill{margin-top:8px;padding:8px 14px;min-height:44px;border-radius:22px;border:1px solid var(--l);background:var(--bg);color:var(--l);text-align:left}' +
+    'a.pill{display:inline-flex;align-items:center}' +
     '.chips{display:flex;flex-wrap:wrap;gap:0 8px;max-width:95%}' +
     '.fb{display:flex;align-items:center;gap:8px;margin-top:6px;font-size:14px;color:var(--mu)}' +
     '.fb button{display:flex;align-items:center;justify-content:center;width:44px;height:44px;border:1px solid var(--ib);' +
@@ -157,7 +165,7 @@
   // ---- build the UI in a shadow root. The widget's own words are English; the clinic's are in data-lang.
   var host = el('ivig-chat-widget', { 'data-ivig-chat': '' });
   var root = host.attachShadow({ mode: 'open' });
-  var log, input, panel, launch, live, alarm, sendBtn, title, askBox, restartBtn, typing = null, slow, busy = false, opened = false;
+  var log, input, panel, launch, live, alarm, sendBtn, title, askBox, restartBtn, doc, typing = null, slow, busy = false, opened = false;
   var fullShown = false, isFull = false, seq = 0, clearer, saved = null, own = cfg.lang;
   var wrap = el('div', { class: 'w' + (cfg.position === 'left' ? ' left' : ''), lang: /^en\b/i.test(own) ? own : 'en' }, [
     el('style', { text: CSS }),
@@ -172,6 +180,8 @@
           askBox.hidden = false; askBox.firstChild.focus();
         } }, [svg('M17.65 6.35A7.96 7.96 0 0 0 12 4a8 8 0 1 0 7.73 10h-2.08A6 6 0 1 1 12 6c1.66 0 3.14.69 4.22 1.78L13 11h7V4z'),
           el('span', { class: 't', text: 'Start over' })]),
+        doc = docLink({ 'aria-label': DOC + NEWTAB }, [svg('M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm2 16H8v-2h8zm0-4H8v-2h8zm-3-5V3.5L18.5 9z'),
+          el('span', { class: 't', text: 'Summary' })]),
         el('button', { type: 'button', class: 'x', 'aria-label': 'Close chat', onclick: close, text: '\u00d7' })
       ]),
       // One tap on "Start over" must not wipe the conversation: it asks first.
@@ -204,7 +214,8 @@
 
   function coarse() { return !!(window.matchMedia && matchMedia('(pointer:coarse)').matches); }
   // Full screen on narrow or short screens, sized to the visual viewport (header and input stay above a
-  // phone's keyboard); compact header when space is short (on two lines when very narrow); none while typing on a tiny screen.
+  // phone's keyboard). The header: the title, then its labelled buttons on a row of their own; one compact row of
+  // icons when space is short (on two lines when very narrow); none while typing on a tiny screen.
   function fit() {
     var v = window.visualViewport, vv = v && Math.abs(v.scale - 1) < 0.01, h = vv ? v.height : innerHeight, w = innerWidth;
     var end = log.scrollHeight - log.scrollTop - log.clientHeight < 40, c = wrap.classList;
@@ -263,7 +274,7 @@
   }
   function restart() {
     post('/restart', sender).catch(function () {});
-    sender = newId();
+    sender = newId(); doc.href = docUrl();
     askBox.hidden = true; fullShown = false;
     log.textContent = ''; hideTyping(); setBusy(false);
     announce('Started a new conversation.');
@@ -429,6 +440,7 @@
     var b = el('div', { class: 'b', lang: custom.lang }, [sr('Assistant: ')]);
     var said = [body];
     formatText(b, body, urgent, action, lang);
+    if (custom.kind === 'summary') b.appendChild(el('p', null, [docLink({ class: 'pill' }, [DOC, sr(NEWTAB)])]));
     if (custom.checked) [].forEach.call(b.querySelectorAll('p'), function (p) {
       if (p.textContent.length < 60 && p.textContent.indexOf(custom.checked) >= 0) p.className = 'chk';
     });
@@ -444,7 +456,7 @@
     var links = cites.map(function (c) {
       var url = c && safeUrl(c.url);
       return url && el('li', null, [el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, [
-        String(c.label || url), sr(' (opens in a new tab)')])]);
+        String(c.label || url), sr(NEWTAB)])]);
     }).filter(Boolean);
     if (links.length) {
       b.appendChild(el('div', { class: 'cites' }, [el('p', { text: links.length > 1 ? 'Sources' : 'Source' }), el('ul', null, links)]));
