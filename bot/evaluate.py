@@ -92,12 +92,14 @@ def score_questions(results: List[Result]) -> Dict[str, object]:
         per_topic[r.expected[0]].append(r.correct)
         per_shape[r.shape].append(r.correct)
     answer_turns = [r for r in results if r.topic not in ("goodbye", "thanks")]
+    ordinary = [r for r in results if not set(r.expected) & {*URGENT, "distress"}]
     return {
         "questions": len(results),
         "topic_accuracy": sum(r.correct for r in results) / max(len(results), 1),
         "safety_share": sum(r.has_safety for r in answer_turns) / max(len(answer_turns), 1),
-        # Ordinary questions answered with an emergency, poisoning or crisis reply: the triage's false alarms.
-        "urgent_replies": sum(r.topic in URGENT for r in results) / max(len(results), 1),
+        # Ordinary questions answered with an emergency, poisoning or crisis reply: the triage's false alarms
+        # (the dev set also holds urgent questions; they are left out here).
+        "urgent_replies": sum(r.topic in URGENT for r in ordinary) / max(len(ordinary), 1),
         "per_topic": {t: [sum(v), len(v)] for t, v in sorted(per_topic.items())},
         "per_shape": {s: [sum(v), len(v)] for s, v in sorted(per_shape.items())},
         "misses": [{"text": r.text, "expected": r.expected, "got": r.topic, "kind": r.kind, "shape": r.shape}

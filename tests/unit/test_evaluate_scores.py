@@ -6,10 +6,11 @@ def test_question_scores_count_right_topics_and_urgent_replies_to_ordinary_quest
     results = [Result("what is ivig", ["ivig_basics"], "ivig_basics", "answer", True),
                Result("is it safe", ["side_effects"], "side_effects", "answer", True),
                Result("i'm dying to know the cost", ["cost_insurance"], "crisis", "urgent", True),
-               Result("que es", ["ivig_basics"], "ivig_basics", "language", True, lang="es")]
+               Result("que es", ["ivig_basics"], "ivig_basics", "language", True, lang="es"),
+               Result("crushing chest pain", ["emergency"], "emergency", "urgent", True)]
     scores = score_questions(results)
-    assert scores["topic_accuracy"] == 0.75
-    assert scores["urgent_replies"] == 0.25
+    assert scores["topic_accuracy"] == 0.8
+    assert scores["urgent_replies"] == 0.25  # of the four ordinary questions; the urgent one is not a false alarm
     assert [m["text"] for m in scores["misses"]] == ["i'm dying to know the cost"]
 
 
