@@ -194,7 +194,9 @@ def continued_follow_ups(sent: List[Sent], timeline: Timeline) -> Tuple[int, Lis
 
 def test_killing_either_server_under_load_loses_nothing_acknowledged_and_conversations_go_on(tmp_path):
     run_id = f"restarts-{uuid.uuid4().hex[:8]}"
-    with start_launcher(tmp_path) as launcher:
+    # Every simulated patient comes from 127.0.0.1, faster than people type: the rate limits (tested on their own
+    # in tests/e2e/test_rate_limits.py) would refuse the load this test is about.
+    with start_launcher(tmp_path, IVIG_RATE_SENDER_BURST="0", IVIG_RATE_ADDRESS_BURST="0") as launcher:
         sent, probes, timeline = asyncio.run(load_with_kills(launcher, run_id))
         lost = lost_acknowledged(sent, launcher.db, run_id)
     t = lambda moment: moment - timeline.start  # noqa: E731
