@@ -69,6 +69,10 @@ class ReplyBuilder:
             },
         )
 
+    def plain(self, topic_id: str, kind: str, body: str) -> Reply:
+        """A reply about no curated topic (the link to the doctor summary): the contract's text and payload."""
+        return self._reply(topic_id, body, kind, (), ())
+
     def answer(self, topic_id: str) -> Reply:
         if topic_id in URGENT_TOPICS:
             return self.urgent(topic_id)

@@ -167,21 +167,8 @@ def summary_path(conversation_id: str) -> str:
 def summary_reply(conversation_id: str, content: Optional[Content] = None, clinic: Optional[Clinic] = None,
                   text: Optional[SummaryText] = None) -> Reply:
     """The chat reply to "summary" / "print this": the answer contract's text and payload, plus the page's path."""
-    content, clinic, text = content or get_content(), clinic or get_settings().clinic, text or get_text()
-    safety = safety_message(clinic, content=content)
-    return Reply(
-        text=f"{text.reply.format(**clinic.placeholders())}\n\n{safety}",
-        buttons=[],
-        payload={
-            "topic": SUMMARY_TOPIC,
-            "kind": SUMMARY_KIND,
-            "citations": [],
-            "safety": True,
-            "safety_text": safety,
-            "follow_ups": [],
-            "summary_path": summary_path(conversation_id),
-        },
-    )
+    reply = ReplyBuilder(content, clinic).plain(SUMMARY_TOPIC, SUMMARY_KIND, (text or get_text()).reply)
+    return dataclasses.replace(reply, payload={**reply.payload, "summary_path": summary_path(conversation_id)})
 
 
 # ---------------------------------------------------------------- building the summary
