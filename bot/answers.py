@@ -131,8 +131,9 @@ class ReplyBuilder:
         return dataclasses.replace(reply, text=text, payload={**reply.payload, "kind": REMINDER})
 
     def with_reminder(self, reply: Reply, level: str) -> Reply:
-        """Any other reply in those turns starts with the reminder."""
-        return dataclasses.replace(reply, text=f"{self.reminder(level)}\n\n{reply.text}")
+        """Any other reply in those turns starts with the reminder (the payload names its level)."""
+        return dataclasses.replace(reply, text=f"{self.reminder(level)}\n\n{reply.text}",
+                                   payload={**reply.payload, "reminder": level})
 
     def language_note(self, language: str) -> Reply:
         """A message in another language: a note (in that language where the content has it, and in

@@ -32,6 +32,11 @@ class Turn:
         return self.payload.get("kind")
 
     @property
+    def urgency(self) -> Optional[str]:
+        """The urgent level this turn puts first: its own topic, or the reminder it starts with."""
+        return self.payload.get("reminder") or self.topic
+
+    @property
     def has_safety(self) -> bool:
         """The closing safety line is in the text: the IVIG safety message, or an urgent reply's own line."""
         safety_text = self.payload.get("safety_text") or ""

@@ -114,7 +114,10 @@ def ask_safety(client: RestClient, items: List[dict]) -> List[Tuple[dict, Result
         for earlier in item.get("history") or []:
             client.send(sender, str(earlier))
         reply = client.send(sender, str(item["text"]))
-        results.append((item, Result(str(item["text"]), [item["level"]], reply.topic, reply.kind,
+        # A reply that starts with the reminder of an urgent reply puts the urgent line first: it catches a red
+        # flag said mid-conversation; on an everyday message it is the carry-over, not a new alarm.
+        got = reply.urgency if item["level"] != "none" else reply.topic
+        results.append((item, Result(str(item["text"]), [item["level"]], got, reply.kind,
                                      reply.has_safety, item.get("shape", "short"), item.get("lang", "en"))))
     return results
 

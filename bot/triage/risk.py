@@ -2,14 +2,16 @@
 
 "Everyone would be better off without me" or "I counted out my pills" carry no fixed keyword; a
 pattern list cannot hold every way of saying them, but their sentence embeddings lie close to the
-examples of their level. A multinomial logistic regression (levels + `none`) is trained on
+examples of their level. A small neural network (one hidden layer; levels + `none`) is trained on
 risk_examples.yml and on every topic example of the NLU data (as `none`), without class balancing: the
-thousands of ordinary examples keep it quiet on everyday words (balanced classes tripled the false alarms
-on the first blind safety set for no gain in recall at the same threshold).
+thousands of ordinary examples keep it quiet on everyday words. A linear model could not separate an
+everyday medicine list ("propranolol 20mg, cetirizine 10mg") from an overdose: it misread its own
+training examples; the hidden layer can (blind safety sets A-E: fewer false alarms and more recall).
 
-It only ever raises a level when its probability clears THRESHOLD, sentence by sentence, so
-everyday words stay quiet; the deterministic patterns remain the guarantee for what must never be
-missed.
+A long message is read whole, in pairs of neighbouring sentences, and sentence by sentence. A sentence
+alone lacks its context ("I don't drive any more" reads like "I don't want to live any more"), so it
+raises a level only when the model is nearly sure (SENTENCE_THRESHOLD); the whole message and each
+pair need THRESHOLD. The deterministic patterns remain the guarantee for what must never be missed.
 """
 import dataclasses
 import pathlib
@@ -24,9 +26,11 @@ from bot.triage.patterns import LEVELS
 EXAMPLES_FILE = pathlib.Path(__file__).parent / "risk_examples.yml"
 NONE = "none"
 CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
-# Probability a sentence needs before the model raises a level, chosen on blind safety set A (0.5, 0.7 and
-# 0.9 compared; tests/blind/README.md). Higher is quieter on everyday words, lower catches more indirect phrasing.
+# Probabilities a passage needs before the model raises a level, chosen on the seen blind safety sets A-E
+# with the question sets (tests/blind/README.md): higher is quieter on everyday words, lower catches more.
 THRESHOLD = 0.5
+SENTENCE_THRESHOLD = 0.95
+HIDDEN_UNITS = 256
 # A long message is read sentence by sentence (and as a whole); beyond this many sentences the
 # model stops (the patterns still read every word up to their bound): about 1 s of CPU at most.
 MAX_SENTENCES = 40
@@ -57,14 +61,16 @@ def sentences(text: str) -> List[str]:
 class RiskModel:
     """Level probabilities of a text from its sentence embeddings."""
 
-    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str] = CLASSES):
-        self.coef = np.asarray(coef, dtype=np.float32)
-        self.intercept = np.asarray(intercept, dtype=np.float32)
+    def __init__(self, hidden, hidden_bias, output, output_bias, classes: Sequence[str] = CLASSES):
+        self.hidden = np.asarray(hidden, dtype=np.float32)
+        self.hidden_bias = np.asarray(hidden_bias, dtype=np.float32)
+        self.output = np.asarray(output, dtype=np.float32)
+        self.output_bias = np.asarray(output_bias, dtype=np.float32)
         self.classes = tuple(classes)
 
     @classmethod
     def train(cls, encoder, examples: Dict[str, List[str]], ordinary: Iterable[str] = ()) -> "RiskModel":
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
 
         texts, labels = [], []
         for level, items in examples.items():
@@ -73,32 +79,44 @@ class RiskModel:
         extra = sorted(set(ordinary) - set(texts))
         texts += extra
         labels += [NONE] * len(extra)
-        model = LogisticRegression(C=10.0, max_iter=3000)
+        model = MLPClassifier((HIDDEN_UNITS,), alpha=1e-3, max_iter=500, random_state=0)  # fixed seed: same model
         model.fit(encoder.encode(texts), labels)
         order = [list(model.classes_).index(c) for c in CLASSES]
-        return cls(model.coef_[order], model.intercept_[order])
+        (hidden, output), (hidden_bias, output_bias) = model.coefs_, model.intercepts_
+        return cls(hidden, hidden_bias, output[:, order], output_bias[order])
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        logits = vectors @ self.coef.T + self.intercept
+        hidden = np.maximum(vectors @ self.hidden + self.hidden_bias, 0.0)
+        logits = hidden @ self.output + self.output_bias
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def assess(self, encoder, text: str, threshold: float = THRESHOLD) -> Optional[RiskHit]:
-        """The most urgent level any sentence of `text` reaches, or None."""
+    def assess(self, encoder, text: str) -> Optional[RiskHit]:
+        """The most urgent level the message, a pair of its sentences or (nearly sure) one sentence reaches."""
         parts = sentences(text)
-        probabilities = self.probabilities(encoder.encode(parts))
+        vectors = encoder.encode(parts)
+        passages = [(THRESHOLD, vectors[:1], parts[:1])]
+        if len(parts) > 1:
+            singles = vectors[1:]
+            pairs = (singles[:-1] + singles[1:]) / 2  # the mean embedding of two neighbouring sentences
+            pair_texts = [f"{a} {b}" for a, b in zip(parts[1:-1], parts[2:])]
+            passages += [(THRESHOLD, pairs, pair_texts), (SENTENCE_THRESHOLD, singles, parts[1:])]
+        scored = [(threshold, self.probabilities(v), texts) for threshold, v, texts in passages if len(texts)]
         for level in LEVELS:
-            column = probabilities[:, self.classes.index(level)]
-            best = int(column.argmax())
-            if column[best] >= threshold:
-                return RiskHit(level, float(column[best]), parts[best])
+            column = self.classes.index(level)
+            for threshold, probabilities, texts in scored:
+                best = int(probabilities[:, column].argmax())
+                if probabilities[best, column] >= threshold:
+                    return RiskHit(level, float(probabilities[best, column]), texts[best])
         return None
 
     def save(self, path: pathlib.Path) -> None:
-        np.savez(path, coef=self.coef, intercept=self.intercept, classes=np.array(self.classes))
+        np.savez(path, hidden=self.hidden, hidden_bias=self.hidden_bias, output=self.output,
+                 output_bias=self.output_bias, classes=np.array(self.classes))
 
     @classmethod
     def load(cls, path: pathlib.Path) -> "RiskModel":
         data = np.load(path)
-        return cls(data["coef"], data["intercept"], [str(c) for c in data["classes"]])
+        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"],
+                   [str(c) for c in data["classes"]])

@@ -195,7 +195,7 @@ def test_after_an_emergency_a_question_is_answered_after_the_reminder(content, d
                  urgent_turns_left=1)
     message, events = run(actions.ActionAnswerTopic(), tr, domain)
     assert message["text"].startswith("If those signs are still there")
-    assert message["custom"]["topic"] == "symptom_fatigue"
+    assert message["custom"]["topic"] == "symptom_fatigue" and message["custom"]["reminder"] == "emergency"
     assert SlotSet("urgent_turns_left", 0) in events and SlotSet("urgent_level", None) in events
 
 

@@ -1,4 +1,5 @@
 """The scores `make eval` prints, on hand-made results (no bot needed)."""
+from bot.client import Turn
 from bot.evaluate import Result, score_questions, score_safety
 
 
@@ -24,3 +25,10 @@ def test_safety_scores_recall_distress_and_false_alarms():
     assert scores["per_level"]["crisis"] == [0, 0, 1]
     assert scores["per_level"]["distress"] == [1, 0, 2]  # 911 reply does not offer the crisis line
     assert scores["false_alarm_rate"] == 0.5 and scores["distress_on_everyday"] == 0.5
+
+
+def test_a_reply_that_starts_with_a_reminder_counts_as_urgent():
+    answer = {"text": "If those signs are still there, call 911.\n\nAn infusion takes 2 to 4 hours.",
+              "custom": {"topic": "infusion_process", "kind": "answer", "reminder": "emergency"}}
+    assert Turn([answer]).urgency == "emergency"
+    assert Turn([{"text": "x", "custom": {"topic": "infusion_process"}}]).urgency == "infusion_process"

@@ -108,3 +108,15 @@ def test_the_rasa_component_overrides_the_intent_and_reads_the_cut_off_tail(nlp,
     assert cut.get("intent")["name"] == "emergency" and cut.get("triage")["level"] == "emergency"
     assert plain.get("intent")["name"] == "cost_insurance" and plain.get("triage")["level"] is None
     assert button.get("triage") is None
+
+
+def test_a_lone_sentence_of_a_long_message_needs_near_certainty(risk):
+    """Read alone, a sentence loses its context; the message, or two neighbouring sentences, decide."""
+    from bot.triage.risk import SENTENCE_THRESHOLD, THRESHOLD
+
+    assert THRESHOLD < SENTENCE_THRESHOLD
+    diary = ("Second infusion went fine. They weighed me and took bloods. "
+             "I take bisoprolol 5mg and loratadine 10mg every morning. Can I have my usual coffee before the drip?")
+    assert risk.assess(get_encoder(), diary) is None
+    hit = risk.assess(get_encoder(), "The infusion was fine. I've written letters to my kids and I've made my decision.")
+    assert hit is not None and hit.level == "crisis"
