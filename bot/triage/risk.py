@@ -29,7 +29,7 @@ CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
 # Probabilities a passage needs before the model raises a level, chosen on the seen blind safety sets A-E
 # with the question sets (tests/blind/README.md): higher is quieter on everyday words, lower catches more.
 THRESHOLD = 0.5
-SENTENCE_THRESHOLD = 0.95
+SENTENCE_THRESHOLD = 0.98
 HIDDEN_UNITS = 256
 # A long message is read sentence by sentence (and as a whole); beyond this many sentences the
 # model stops (the patterns still read every word up to their bound): about 1 s of CPU at most.
