@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import Reply, default_builder
+from bot.answers import DETAILS, Reply, default_builder
 from bot.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
 from bot.routing import STUDY_TOPIC_IDS, named_studies, topic_for, topic_in_context
 
@@ -87,6 +87,10 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
             events.append(SlotSet(SLOT_DETAIL_DEPTH, 0))
             if topic in STUDY_TOPIC_IDS and topic != tracker.get_slot(SLOT_CURRENT_STUDY):
                 events.append(SlotSet(SLOT_CURRENT_STUDY, topic))
+        elif kind == DETAILS and topic in STUDY_TOPIC_IDS:
+            # The study behind a symptom answer, just described: follow-ups are about it now.
+            events += [SlotSet(SLOT_CURRENT_TOPIC, topic), SlotSet(SLOT_CURRENT_STUDY, topic),
+                       SlotSet(SLOT_DETAIL_DEPTH, 0)]
         elif kind == "more":
             events.append(SlotSet(SLOT_DETAIL_DEPTH, int(tracker.get_slot(SLOT_DETAIL_DEPTH) or 0) + 1))
         return events

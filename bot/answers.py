@@ -6,6 +6,7 @@ import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from bot.content_store import KNOWLEDGE_TOPICS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, Content, get_content
+from bot.routing import STUDY_TOPIC_IDS
 from bot.settings import Clinic, get_settings
 
 # Payload `kind` values: what part of a topic a reply carries.
@@ -154,6 +155,13 @@ class ReplyBuilder:
         if not studies:
             body = self.content.messages["study_details_none"]
             return self._reply(topic_id, body, DETAILS, (), topic.follow_ups or ("sources",))
+        if topic_id not in STUDY_TOPIC_IDS:
+            # "How many people were in it?" after a symptom answer: when most of its studies belong to one study
+            # topic, that study is described and answered as its topic, so the next follow-up is about it too.
+            behind = [study for study in sorted(STUDY_TOPIC_IDS)
+                      if 2 * len(set(self.content.topics[study].citations) & set(studies)) > len(studies)]
+            if len(behind) == 1:
+                return self.study_details(behind[0])
         # Each summary opens with the study's name, so figures of two studies never blur together.
         body = "\n\n".join(self.content.studies[ref_id] for ref_id in studies)
         return self._reply(topic_id, body, DETAILS, studies, topic.follow_ups)

@@ -118,6 +118,18 @@ def test_study_size_is_answered_about_the_study_just_discussed(content, domain):
     assert [c["id"] for c in message["custom"]["citations"]] == ["seibert2024"]
 
 
+def test_study_size_after_a_symptom_answer_describes_its_study_and_keeps_it(domain):
+    """After the nerve-pain answer, "how many people were in it?" is the small-fibre study, and stays so."""
+    message, events = run(actions.ActionAnswerFollowUp(),
+                          tracker("study_details", current_topic="symptom_pain_neuropathy"), domain)
+    assert message["custom"]["topic"] == "study_sfn" and message["custom"]["kind"] == "details"
+    assert SlotSet("current_study", "study_sfn") in events and SlotSet("current_topic", "study_sfn") in events
+    # Studies of two study topics behind one answer: described as that answer's studies, nothing is chosen.
+    message, events = run(actions.ActionAnswerFollowUp(),
+                          tracker("study_details", current_topic="symptom_heart_vascular"), domain)
+    assert message["custom"]["topic"] == "symptom_heart_vascular" and not events
+
+
 def test_follow_up_without_a_topic_asks_what_to_expand(domain):
     message, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail"), domain)
     assert message["custom"]["topic"] == "capabilities" and message["buttons"]
