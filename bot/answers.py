@@ -31,12 +31,19 @@ def safety_message(clinic: Clinic, short: bool = False, content: Optional[Conten
 class ReplyBuilder:
     """Renders topics from the curated content for one clinic."""
 
-    def __init__(self, content: Optional[Content] = None, clinic: Optional[Clinic] = None):
+    def __init__(self, content: Optional[Content] = None, clinic: Optional[Clinic] = None,
+                 retention_days: Optional[int] = None):
         self.content = content or get_content()
         self.clinic = clinic or get_settings().clinic
+        self.retention_days = get_settings().retention_days if retention_days is None else retention_days
 
     def _fill(self, text: str, **extra: Any) -> str:
-        return text.format(**self.clinic.placeholders(), **extra)
+        values = {**self.clinic.placeholders(), "retention_days": self.retention_days}
+        if "{privacy_notice}" in text:
+            notice = "privacy_notice_link" if self.clinic.privacy_notice_url else "privacy_notice_ask"
+            values["privacy_notice"] = self.content.messages[notice].format(
+                privacy_notice_url=self.clinic.privacy_notice_url, **values)
+        return text.format(**values, **extra)
 
     def _reply(
         self,

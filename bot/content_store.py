@@ -76,12 +76,14 @@ PLACEHOLDERS = frozenset(
         "emergency_number",
         "crisis_line",
         "poison_line",
+        "retention_days",
+        "privacy_notice",
     }
 )
 SAFETY_KEYWORDS = "medical supervision"
 # Values the code fills into fixed messages (messages.yml) only: {max_chars} in message_too_long,
 # {checked_month} ("November 2026", Topic.checked_month) in the "Information checked" line.
-MESSAGE_VALUES = frozenset({"max_chars", "checked_month"})
+MESSAGE_VALUES = frozenset({"max_chars", "checked_month", "privacy_notice_url"})
 MAX_SHORT_SENTENCES = 2
 # Wording that references.yml marks as unconfirmed, or that would amount to dosing advice.
 FORBIDDEN_PATTERNS = {

@@ -31,7 +31,8 @@ balancer sends patients only to ready servers; `python -m bot health` (bot/cli.p
 Summary for the doctor (bot/summary.py): `GET /summary/<conversation id>` answers the printable page of that
 conversation, built from the tracker store, or one 404 page for a malformed or unknown id. A
 patient's message that only asks for it ("summary", "print this") is answered with a link to it before it
-reaches the NLU (`Agent.handle_message`, see `answering_summary_requests`).
+reaches the NLU (`Agent.handle_message`, see `answering_requests_before_nlu`), and so are the privacy
+requests of bot/privacy.py ("what do you keep about me?", "forget me": asks, then deletes the conversation).
 
 Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
 """
@@ -50,10 +51,13 @@ import rasa.core.run
 from jsonschema import exceptions
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
+from rasa.shared.core.events import BotUttered
 from rasa.shared.constants import DOCS_BASE_URL
 
-from bot import summary
+from bot import privacy, summary
+from bot.answers import Reply
 from bot.channels import as_message
+from bot.conversations import ConversationStore
 
 _validator: Optional[Any] = None
 
@@ -240,27 +244,64 @@ async def _urgency_carries_over(agent: Agent, sender_id: str) -> bool:
     return tracker is not None and bool(tracker.get_slot(URGENT_TURNS_LEFT_SLOT))
 
 
-def answering_summary_requests(handle_message):
-    """`Agent.handle_message`, except that a message asking only for the doctor summary ("summary", "print
-    this": doctor_summary.yml `requests`, matched whole) is answered with the link to the page.
+def answering_requests_before_nlu(handle_message):
+    """`Agent.handle_message`, except for messages that ask only for the doctor summary ("summary", "print this":
+    doctor_summary.yml `requests`) or make a privacy request ("what do you keep about me?", "forget me" and the
+    answer to its question: privacy.yml), all matched whole.
 
-    Why here and not by the classifier: it needs no NLU training examples, it is exact (a longer message goes
-    on to the safety triage as usual), it serves every channel (they all call the agent), and the request is
-    not stored, so the summary never lists it as a question. Only ids the page can be served for get it, and
-    not in the turns after an urgent reply: those go to the bot as usual, so the reply starts with the reminder.
+    Why here and not by the classifier: they need no NLU training examples, they are exact (a longer message goes
+    on to the safety triage as usual) and they serve every channel (they all call the agent). The summary and
+    privacy requests are not stored, so the summary never lists them as questions. The summary link is only
+    given for ids the page can be served for and not in the turns after an urgent reply (those go to the bot as
+    usual, so the reply starts with the reminder); privacy requests are always answered.
     """
 
     @functools.wraps(handle_message)
     async def handle(self: Agent, message: Any) -> Any:
-        if (summary.is_summary_request(message.text) and summary.is_conversation_id(message.sender_id)
-                and not await _urgency_carries_over(self, message.sender_id)):
-            reply = summary.summary_reply(message.sender_id)
-            await message.output_channel.send_response(message.sender_id, as_message(reply))
-            return None
-        return await handle_message(self, message)
+        sender, text = message.sender_id, message.text
+        if (summary.is_summary_request(text) and summary.is_conversation_id(sender)
+                and not await _urgency_carries_over(self, sender)):
+            reply = summary.summary_reply(sender)
+        else:
+            reply = await _privacy_reply(self, sender, privacy.request_of(text))
+        if reply is None:
+            return await handle_message(self, message)
+        await message.output_channel.send_response(sender, as_message(reply))
+        return None
 
-    handle.answers_summary_requests = True  # type: ignore[attr-defined]
+    handle.answers_requests_before_nlu = True  # type: ignore[attr-defined]
     return handle
+
+
+async def _privacy_reply(agent: Agent, sender: str, request: Optional[str]) -> Optional[Reply]:
+    """The reply to a privacy request, or None when the message is something else ("yes" to another question)."""
+    if request == privacy.ASK_POLICY:
+        return privacy.reply(privacy.POLICY)
+    if request == privacy.FORGET:
+        return await _stored(agent, sender, privacy.reply(privacy.ASK))
+    if request in (privacy.CONFIRM, privacy.CANCEL):
+        tracker = await agent.tracker_store.retrieve_full_tracker(sender)
+        last = next((e for e in reversed(tracker.events) if isinstance(e, BotUttered)), None) if tracker else None
+        if last is None or not privacy.is_forget_question(last.data.get("custom")):
+            return None
+        if request == privacy.CANCEL:
+            return await _stored(agent, sender, privacy.reply(privacy.KEPT))  # a later "yes" deletes nothing
+        store = ConversationStore.configured()
+        try:
+            await asyncio.to_thread(store.delete_conversation, sender)
+        finally:
+            store.engine.dispose()
+        return privacy.reply(privacy.FORGOTTEN)
+    return None
+
+
+async def _stored(agent: Agent, sender: str, reply: Reply) -> Reply:
+    """Adds the reply to the conversation as the bot's turn, so the next message (on any server) can read it."""
+    tracker = await agent.tracker_store.get_or_create_tracker(sender)
+    message = as_message(reply)
+    tracker.update(BotUttered(message.get("text"), {"buttons": message.get("buttons"), "custom": message.get("custom")}))
+    await agent.tracker_store.save(tracker)
+    return reply
 
 
 def install() -> None:
@@ -269,8 +310,8 @@ def install() -> None:
         rasa.core.run.load_agent_on_start = freeze_after(rasa.core.run.load_agent_on_start)
     if not getattr(rasa.core.run.configure_app, "adds_routes", False):
         rasa.core.run.configure_app = with_project_routes(rasa.core.run.configure_app)
-    if not getattr(Agent.handle_message, "answers_summary_requests", False):
-        Agent.handle_message = answering_summary_requests(Agent.handle_message)  # type: ignore[method-assign]
+    if not getattr(Agent.handle_message, "answers_requests_before_nlu", False):
+        Agent.handle_message = answering_requests_before_nlu(Agent.handle_message)  # type: ignore[method-assign]
 
 
 def main() -> None:

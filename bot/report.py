@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bot.answers import URGENT
-from bot.content_store import CONTENT_DIR, URGENT_TOPICS, get_content
+from bot.content_store import CONTENT_DIR, TOPIC_IDS, URGENT_TOPICS, get_content
 from bot.conversations import ConversationStore
 from bot.settings import get_settings
 from bot.stack import RUNTIME_DIR
@@ -181,7 +181,7 @@ def collect(store: ConversationStore, include_unanswered_text: bool) -> ReportDa
             continue
         payload = (event.get("data") or {}).get("custom") or {}
         topic = payload.get("topic")
-        if message is None or not topic:
+        if message is None or topic not in TOPIC_IDS:  # privacy turns ("forget me", then "no") are no topic
             continue
         if topic in URGENT_TOPICS:
             if payload.get("kind") == URGENT:

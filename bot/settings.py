@@ -33,6 +33,7 @@ class Clinic:
     clinic_phone: str = ""
     clinic_hours: str = ""
     clinic_portal_url: str = ""
+    privacy_notice_url: str = ""
     safety_extra: str = ""
     # The clinic report shows what patients typed when the bot could not answer (redacted) only when on.
     report_unanswered_text: bool = False
@@ -68,9 +69,9 @@ def load_clinic(path: Optional[pathlib.Path] = None) -> Clinic:
     blank = [key for key in ("emergency_number", "crisis_line", "poison_line") if not str(values[key]).strip()]
     if blank:
         raise ValueError(f"clinic settings must not leave {blank} empty")
-    portal = str(values.get("clinic_portal_url") or "")
-    if portal and not portal.startswith("https://"):
-        raise ValueError("clinic_portal_url must be an https:// link")
+    for link in ("clinic_portal_url", "privacy_notice_url"):
+        if str(values.get(link) or "") and not str(values[link]).startswith("https://"):
+            raise ValueError(f"{link} must be an https:// link")
     if not isinstance(values["report_unanswered_text"], bool):
         raise ValueError("report_unanswered_text must be true or false")
     return Clinic(**{key: value if isinstance(value, bool) else str(value) for key, value in values.items()})

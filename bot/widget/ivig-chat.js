@@ -15,7 +15,7 @@
     launcherLabel: 'Ask about IVIG', lang: 'en', storage: 'session', timeout: 15, zIndex: 2147483000, offset: ''
   };
   var KEY = 'ivig-chat-conversation-id';
-  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, poisoning: 1, crisis: 1, distress: 1, doctor_summary: 1 };
+  var NO_FEEDBACK = { greeting: 1, goodbye: 1, thanks: 1, feedback: 1, emergency: 1, poisoning: 1, crisis: 1, distress: 1, doctor_summary: 1, privacy: 1 };
   // Urgent replies of the safety triage (and their reminders): phone numbers become tap-to-call links.
   var URGENT_KINDS = { urgent: 1, reminder: 1 }, PHONE = /(\+?\d[\d -]{1,15}\d)/;
 
@@ -188,7 +188,10 @@
       askBox = el('div', { class: 'ask', role: 'group', 'aria-labelledby': 'ivig-ask', hidden: true }, [
         el('p', { id: 'ivig-ask', tabindex: '-1', text: 'Start a new conversation? This one will be cleared.' }),
         el('button', { type: 'button', class: 'pill', text: 'Yes, clear it', onclick: function () { restart(); } }),
-        el('button', { type: 'button', class: 'pill', text: 'Cancel', onclick: cancelAsk })
+        el('button', { type: 'button', class: 'pill', text: 'Cancel', onclick: cancelAsk }),
+        el('button', { type: 'button', class: 'pill', text: 'Delete it for good', onclick: function () {
+          askBox.hidden = true; ask('delete my conversation', 'Delete my conversation');
+        } })
       ]),
       log = el('div', { class: 'log', role: 'region', 'aria-label': 'Conversation', tabindex: '0' }),
       live = el('div', { class: 'sr', 'aria-live': 'polite', 'aria-atomic': 'true' }),
@@ -441,6 +444,8 @@
     var said = [body];
     formatText(b, body, urgent, action, lang);
     if (custom.kind === 'summary') b.appendChild(el('p', null, [docLink({ class: 'pill' }, [DOC, sr(NEWTAB)])]));
+    // Forgotten: the bot deleted this conversation; whatever comes next is a new one (this turn is done).
+    if (custom.kind === 'forgotten') { sender = newId(); doc.href = docUrl(); setBusy(false); }
     if (custom.checked) [].forEach.call(b.querySelectorAll('p'), function (p) {
       if (p.textContent.length < 60 && p.textContent.indexOf(custom.checked) >= 0) p.className = 'chk';
     });

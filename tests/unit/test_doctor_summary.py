@@ -303,7 +303,7 @@ def test_a_request_for_the_summary_is_answered_before_the_nlu_and_not_stored(dom
     async def handle_message(agent, message):
         handled.append(message.text)
 
-    handle = rasa_server.answering_summary_requests(handle_message)
+    handle = rasa_server.answering_requests_before_nlu(handle_message)
     agent = SimpleNamespace(tracker_store=InMemoryTrackerStore(domain))
     output = CollectingOutputChannel()
     asyncio.run(handle(agent, UserMessage("Print this!", output, sender_id=CONVERSATION_ID)))
@@ -326,7 +326,7 @@ def test_after_an_urgent_reply_a_request_for_the_summary_gets_the_reminder_first
     store = InMemoryTrackerStore(domain)
     urgent = [SlotSet("urgent_level", "emergency"), SlotSet(rasa_server.URGENT_TURNS_LEFT_SLOT, 2)]
     asyncio.run(store.save(DialogueStateTracker.from_events(CONVERSATION_ID, urgent, slots=domain.slots)))
-    handle = rasa_server.answering_summary_requests(handle_message)
+    handle = rasa_server.answering_requests_before_nlu(handle_message)
     asyncio.run(handle(SimpleNamespace(tracker_store=store), UserMessage("summary", CollectingOutputChannel(),
                                                                         sender_id=CONVERSATION_ID)))
     assert handled == ["summary"]  # the bot answers it, with the urgent reply's reminder first
@@ -346,4 +346,4 @@ def test_install_wraps_the_agent_once(monkeypatch):
     monkeypatch.setattr(Agent, "handle_message", original)
     rasa_server.install()
     rasa_server.install()
-    assert Agent.handle_message.answers_summary_requests and Agent.handle_message.__wrapped__ is original
+    assert Agent.handle_message.answers_requests_before_nlu and Agent.handle_message.__wrapped__ is original
