@@ -51,8 +51,8 @@ import rasa.core.run
 from jsonschema import exceptions
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.shared.core.events import BotUttered
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import BotUttered
 
 from bot import privacy, summary
 from bot.answers import Reply

@@ -4,10 +4,10 @@ the widget starts a new conversation id.
 """
 import yaml
 from playwright.sync_api import Page, expect
-from test_widget import SIDE_EFFECTS_Q, answer_of, ask, conversation_id, open_widget, run_axe, wait_for_greeting
+from test_doctor_summary_page import CONTENT, ask_and_wait
+from test_widget import SIDE_EFFECTS_Q, answer_of, conversation_id, open_widget, run_axe, wait_for_greeting
 
 from bot.conversations import ConversationStore
-from test_doctor_summary_page import CONTENT, ask_and_wait
 
 PRIVACY = yaml.safe_load((CONTENT / "privacy.yml").read_text(encoding="utf-8"))
 
