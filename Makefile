@@ -124,6 +124,11 @@ LOAD_SECONDS ?= 60
 load: $(MODEL) ## Load test on loopback: LOAD_PATIENTS (50) patients for LOAD_SECONDS (60); docs/robustness.md
 	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS)
 
+LOAD_FLOODERS ?= 2
+.PHONY: load-flood
+load-flood: $(MODEL) ## The same patients alone, then beside LOAD_FLOODERS (2) flooding clients, rate limits on; prints both p99s (docs/robustness.md)
+	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS) --think 3 --flood $(LOAD_FLOODERS)
+
 .PHONY: load-restarts
 load-restarts: $(MODEL) ## Kill the action server, then the Rasa server, under LOAD_PATIENTS patients; prints the figures (docs/robustness.md)
 	LOAD_PATIENTS=$(LOAD_PATIENTS) RESTART_LOAD_AFTER=30 $(PY) -m pytest tests/robustness/test_restarts_under_load.py -q -s

@@ -125,6 +125,10 @@ def _split(value: str) -> Tuple[str, ...]:
     return tuple(part for part in value.replace(",", " ").split() if part)
 
 
+# Messages one conversation may send at once before the rate limit paces it (IVIG_RATE_SENDER_BURST).
+DEFAULT_RATE_SENDER_BURST = 5
+
+
 @functools.lru_cache(maxsize=None)
 def get_settings() -> Settings:
     env = os.environ
@@ -146,7 +150,7 @@ def get_settings() -> Settings:
         retention_days=int(env.get("IVIG_RETENTION_DAYS", "90")),
         report_unanswered_text_override=_flag("IVIG_REPORT_UNANSWERED_TEXT", env.get("IVIG_REPORT_UNANSWERED_TEXT")),
         socketio_redis_url=env.get("IVIG_SOCKETIO_REDIS_URL", "").strip(),
-        rate_sender_burst=int(env.get("IVIG_RATE_SENDER_BURST", "5")),
+        rate_sender_burst=int(env.get("IVIG_RATE_SENDER_BURST", str(DEFAULT_RATE_SENDER_BURST))),
         rate_sender_interval_seconds=float(env.get("IVIG_RATE_SENDER_INTERVAL", "2")),
         rate_address_burst=int(env.get("IVIG_RATE_ADDRESS_BURST", "60")),
         rate_address_interval_seconds=float(env.get("IVIG_RATE_ADDRESS_INTERVAL", "0.2")),

@@ -1,6 +1,7 @@
 """Load: concurrent patients holding multi-turn conversations over the REST webhook, on loopback.
 
     python -m bot.perf.load [--patients 50] [--seconds 60] [--think 1.0] [--bot-url URL --db PATH] [--json PATH]
+    python -m bot.perf.load --flood 2 --think 3    (the patients alone, then beside 2 flooding clients)
 
 Without --bot-url it starts its own assistant (action server + Rasa server) on free loopback ports
 with its own SQLite tracker store, and stops it at the end. Each patient is one conversation (one
@@ -16,6 +17,12 @@ Prints throughput, p50/p90/p99 latency and the three figures that must be 0:
 - lost events: a message sent that is not a `user` event of its sender in the tracker store's `events`
   table, read back after the run (every message sent, in order).
 Exits with status 1 when one of them is not 0.
+
+With --flood N the same patients run twice on the same assistant, with the product's per-sender rate limit on:
+alone, then beside N flooding clients (each its own sender id, FLOOD_IN_FLIGHT requests always in flight, no
+pause). It prints both and the patients' p99 under the flood against their p99 alone (target: at most 2x), and
+what the flooders got (refused with 429, answered). The per-address limit stays off: on loopback every client
+has the same address. Use a think time the sender limit allows a person (--think 3: one message every ~3 s).
 """
 import argparse
 import asyncio
@@ -38,6 +45,7 @@ import aiohttp
 
 from bot.client import Turn
 from bot.content_store import TOPICS_WITHOUT_SAFETY
+from bot.settings import DEFAULT_RATE_SENDER_BURST
 
 # Multi-turn conversations patients hold (each patient goes through them in a random order, again and again).
 SCRIPTS: Tuple[Tuple[str, ...], ...] = (
@@ -165,11 +173,31 @@ async def patient(
                 await asyncio.sleep(rng.uniform(0, 2 * think))
 
 
+# Requests each flooding client keeps in flight: a script hammering the webhook, not a person.
+FLOOD_IN_FLIGHT = 4
+
+
+async def flooder(session: aiohttp.ClientSession, url: str, sender: str, stop_at: float,
+                  counts: collections.Counter) -> None:
+    """Posts to the webhook back to back on FLOOD_IN_FLIGHT lanes until the time is up; counts the statuses."""
+    async def lane() -> None:
+        while time.monotonic() < stop_at:
+            try:
+                async with session.post(url, json={"sender": sender, "message": "what is ivig"}) as response:
+                    await response.read()
+                    counts[response.status] += 1
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                counts["error"] += 1
+
+    await asyncio.gather(*(lane() for _ in range(FLOOD_IN_FLIGHT)))
+
+
 async def run_patients(
     bot_url: str, patients: int, seconds: float, think: float, seed: int, run_id: str, timeout: float,
+    flood: int = 0, flood_counts: Optional[collections.Counter] = None,
 ) -> Tuple[List[Result], float]:
     url = f"{bot_url.rstrip('/')}/webhooks/rest/webhook"
-    connector = aiohttp.TCPConnector(limit=patients + 5)
+    connector = aiohttp.TCPConnector(limit=patients + flood * FLOOD_IN_FLIGHT + 5)
     async with aiohttp.ClientSession(connector=connector) as session:
         # warm up (not counted): the first turns after a start load the model's lazy parts
         for _ in range(3):
@@ -182,6 +210,10 @@ async def run_patients(
             patient(session, url, f"{run_id}-p{index:03d}", stop_at, think, random.Random(seed + index), results,
                     timeout)
             for index in range(patients)
+        ), *(
+            flooder(session, url, f"{run_id}-flood{index}", stop_at, flood_counts if flood_counts is not None
+                    else collections.Counter())
+            for index in range(flood)
         ))
         return results, time.monotonic() - started
 
@@ -234,11 +266,13 @@ def figures(results: List[Result], elapsed: float, args, load_before, lost: Opti
     )
 
 
-def measure(args, bot_url: str, db: Optional[pathlib.Path]) -> Figures:
+def measure(args, bot_url: str, db: Optional[pathlib.Path], flood: int = 0,
+            flood_counts: Optional[collections.Counter] = None) -> Figures:
     run_id = f"load-{uuid.uuid4().hex[:8]}"
     load_before = os.getloadavg()
     results, elapsed = asyncio.run(
-        run_patients(bot_url, args.patients, args.seconds, args.think, args.seed, run_id, args.timeout)
+        run_patients(bot_url, args.patients, args.seconds, args.think, args.seed, run_id, args.timeout, flood,
+                     flood_counts)
     )
     lost, lost_examples = (None, []) if db is None else lost_events(results, db, run_id)
     return figures(results, elapsed, args, load_before, lost, lost_examples)
@@ -255,9 +289,13 @@ def main(argv=None) -> int:
     parser.add_argument("--bot-url", help="a running bot (loopback); default: start one on free ports")
     parser.add_argument("--db", type=pathlib.Path, help="its SQLite tracker store, for the lost-events check")
     parser.add_argument("--json", type=pathlib.Path, help="also write the figures here as JSON")
+    parser.add_argument("--flood", type=int, default=0,
+                        help="flooding clients: measure the patients alone, then beside them (rate limits on)")
     args = parser.parse_args(argv)
 
     if args.bot_url:
+        if args.flood:
+            parser.error("--flood starts its own assistant (rate limits on): leave out --bot-url")
         host = args.bot_url.split("//")[-1].split(":")[0].split("/")[0]
         if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
             parser.error("the load script only runs against a bot on loopback")
@@ -269,15 +307,37 @@ def main(argv=None) -> int:
             print(f"{MODEL_PATH} is missing: run `make train` first", file=sys.stderr)
             return 2
         with tempfile.TemporaryDirectory(prefix="ivig-load-") as workdir:
-            config = StackConfig.on_free_ports(pathlib.Path(workdir))
+            # A flood is measured with the product's per-sender limit (bot/settings.py defaults) switched on.
+            limits = {"IVIG_RATE_SENDER_BURST": str(DEFAULT_RATE_SENDER_BURST)} if args.flood else {}
+            config = StackConfig.on_free_ports(pathlib.Path(workdir), extra_env=limits)
             print(f"starting the assistant on {config.rasa_url} (action server {config.actions_url}) ...", flush=True)
             with running(config):
+                if args.flood:
+                    return flood_comparison(args, config.rasa_url, config.tracker_db)
                 print(f"{args.patients} patients for {args.seconds:.0f} s ...", flush=True)
                 result = measure(args, config.rasa_url, config.tracker_db)
     print(result.report())
     if args.json:
         args.json.write_text(json.dumps({**dataclasses.asdict(result), "ok": result.ok}, indent=2) + "\n")
     return 0 if result.ok else 1
+
+
+def flood_comparison(args, bot_url: str, db: pathlib.Path) -> int:
+    """The patients alone, then beside args.flood flooding clients, on the same assistant; both printed."""
+    print(f"{args.patients} patients alone for {args.seconds:.0f} s ...", flush=True)
+    alone = measure(args, bot_url, db)
+    print(alone.report(), flush=True)
+    counts: collections.Counter = collections.Counter()
+    print(f"\nthe same {args.patients} patients beside {args.flood} flooding clients ...", flush=True)
+    flooded = measure(args, bot_url, db, args.flood, counts)
+    print(flooded.report())
+    ratio = flooded.p99_ms / alone.p99_ms if alone.p99_ms else float("nan")
+    print(f"\nflooders                 {args.flood} x {FLOOD_IN_FLIGHT} requests in flight: "
+          f"{sum(counts.values())} sent, {counts[429]} refused (429), {counts[200]} answered, "
+          f"{counts['error']} failed")
+    print(f"patients' p99            {flooded.p99_ms:.0f} ms beside the flood, {alone.p99_ms:.0f} ms alone: "
+          f"{ratio:.2f}x (target: at most 2x)")
+    return 0 if alone.ok and flooded.ok else 1
 
 
 if __name__ == "__main__":
