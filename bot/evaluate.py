@@ -55,7 +55,8 @@ class Result:
 
 
 def _turn(item: dict, shape: str, lang: str) -> dict:
-    topics = item.get("topics") or [item.get("topic") or item.get("level")]
+    named = item.get("topics") or item.get("topic") or item.get("level")
+    topics = list(named) if isinstance(named, list) else [named]  # a topic, or a list of acceptable ones
     return {"text": str(item["text"]), "expected": topics, "shape": item.get("shape", shape),
             "lang": item.get("lang", lang)}
 

@@ -32,3 +32,17 @@ def test_a_reply_that_starts_with_a_reminder_counts_as_urgent():
               "custom": {"topic": "infusion_process", "kind": "answer", "reminder": "emergency"}}
     assert Turn([answer]).urgency == "emergency"
     assert Turn([{"text": "x", "custom": {"topic": "infusion_process"}}]).urgency == "infusion_process"
+
+
+def test_a_question_may_name_one_topic_or_a_list_of_acceptable_ones(tmp_path):
+    from bot.evaluate import load_conversations
+
+    path = tmp_path / "set.yml"
+    path.write_text("items:\n"
+                    "  - {text: what dose and how long, topic: [dosing, infusion_process], shape: multi_question}\n"
+                    "  - conversation:\n"
+                    "      - {text: does it help fog, topic: symptom_brain_fog}\n"
+                    "      - {text: and the cost, topic: [cost_insurance, access]}\n", encoding="utf-8")
+    single, conversation = load_conversations(path)
+    assert single[0]["expected"] == ["dosing", "infusion_process"]
+    assert [turn["expected"] for turn in conversation] == [["symptom_brain_fog"], ["cost_insurance", "access"]]
