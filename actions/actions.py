@@ -28,6 +28,7 @@ INTENT_STUDY_DETAILS = "study_details"
 INTENT_SIMPLER = "simpler"
 # How many patient turns after an urgent reply start with its reminder.
 URGENT_CARRY_TURNS = 3
+DISTRESS = "distress"
 # Replies that, right after an urgent reply, would read as if nothing happened: only the reminder instead.
 SMALL_TALK_TOPICS = frozenset({"greeting", "goodbye", "thanks", "bot_identity", "capabilities", "out_of_scope", "fallback"})
 
@@ -57,7 +58,12 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
     ) -> List[Dict[Text, Any]]:
         triage = triage_of(tracker)
         level = triage.get("level") or (latest_intent(tracker) if latest_intent(tracker) in URGENT_TOPICS else None)
-        if level:
+        carried = tracker.get_slot(SLOT_URGENT_LEVEL) if int(tracker.get_slot(SLOT_URGENT_TURNS_LEFT) or 0) > 0 else None
+        if level == DISTRESS and carried not in (None, DISTRESS):
+            # Right after an emergency, poisoning or crisis reply, low words ("it went away, can I just go to
+            # sleep?") do not replace it with the gentler distress reply: the line that matters comes again.
+            reply, events = self._carry_over(tracker, None)
+        elif level:
             reply = default_builder().urgent(level, triage.get("language") or "en")
             events = [SlotSet(SLOT_URGENT_LEVEL, level), SlotSet(SLOT_URGENT_TURNS_LEFT, URGENT_CARRY_TURNS)]
         else:
@@ -66,14 +72,16 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
         return events + self._topic_events(tracker, reply)
 
     @staticmethod
-    def _carry_over(tracker: Tracker, reply: Reply):
+    def _carry_over(tracker: Tracker, reply: Optional[Reply]):
+        """The reply in the turns after an urgent reply: the reminder alone (small talk, or no reply of its own:
+        None), or the reminder first."""
         level = tracker.get_slot(SLOT_URGENT_LEVEL)
         turns_left = int(tracker.get_slot(SLOT_URGENT_TURNS_LEFT) or 0)
         if not level or turns_left <= 0:
             return reply, []
         builder = default_builder()
-        topic = reply.payload["topic"]
-        reply = builder.carry_over(level) if topic in SMALL_TALK_TOPICS else builder.with_reminder(reply, level)
+        alone = reply is None or reply.payload["topic"] in SMALL_TALK_TOPICS
+        reply = builder.carry_over(level) if alone else builder.with_reminder(reply, level)
         left = turns_left - 1
         return reply, [SlotSet(SLOT_URGENT_TURNS_LEFT, left)] + ([] if left else [SlotSet(SLOT_URGENT_LEVEL, None)])
 

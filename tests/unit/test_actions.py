@@ -211,6 +211,19 @@ def test_after_an_emergency_a_question_is_answered_after_the_reminder(content, d
     assert SlotSet("urgent_turns_left", 0) in events and SlotSet("urgent_level", None) in events
 
 
+def test_distress_words_right_after_an_emergency_get_the_emergency_reminder(domain):
+    tr = tracker("distress", triage={"level": "distress", "language": "en"}, urgent_level="emergency",
+                 urgent_turns_left=2)
+    message, events = run(actions.ActionAnswerTopic(), tr, domain)
+    assert message["text"].startswith("If those signs are still there") and "911" in message["text"]
+    assert message["custom"]["topic"] == "emergency" and message["custom"]["kind"] == "reminder"
+    assert SlotSet("urgent_turns_left", 1) in events
+    # With no urgent reply in force, distress words get the distress reply.
+    message, _ = run(actions.ActionAnswerTopic(), tracker("distress", triage={"level": "distress", "language": "en"}),
+                     domain)
+    assert message["custom"]["topic"] == "distress" and message["custom"]["kind"] == "urgent"
+
+
 def test_the_carry_over_ends(domain):
     tr = tracker("thanks", triage={"level": None, "language": "en"}, urgent_level=None, urgent_turns_left=0)
     message, _ = run(actions.ActionAnswerTopic(), tr, domain)
