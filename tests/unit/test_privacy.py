@@ -28,7 +28,7 @@ def test_the_policy_says_what_is_kept_for_how_long_and_where_the_notice_is():
     clinic = Clinic(**{**load_clinic().__dict__, "privacy_notice_url": "https://clinic.example/privacy"})
     text = privacy.reply(privacy.POLICY, ReplyBuilder(clinic=clinic, retention_days=30)).text
     assert "30 days" in text and "https://clinic.example/privacy" in text and "forget me" in text
-    assert "for the clinic's privacy notice" in privacy.reply(privacy.POLICY, ReplyBuilder(retention_days=30)).text
+    assert "Privacy notice: ask" in privacy.reply(privacy.POLICY, ReplyBuilder(retention_days=30)).text
     greeting = ReplyBuilder(clinic=clinic, retention_days=30).answer("greeting").text
     assert "automated" in greeting and "30 days" in greeting and "https://clinic.example/privacy" in greeting
 
