@@ -19,8 +19,9 @@ the schema once and then validate each response exactly as before (same validato
 Pauses: once the model is loaded, the server holds about half a million Python objects (TensorFlow,
 Rasa, the model) that live as long as the process. Python's full garbage collection walks all of
 them each time, and as the cache of conversations grows those collections came every few seconds,
-25 to 320 ms each, while every message in flight waited. `install()` makes the server, once the model
-is loaded, collect once and then `gc.freeze()` what exists: later collections only walk newer objects.
+25 to 320 ms each, while every message in flight waited. A Sanic `after_server_start` listener (Rasa loads
+the model in a `before_server_start` one) collects once and then calls `gc.freeze()` on what exists: later
+collections only walk newer objects.
 
 Health: `GET /health/live` answers 200 as soon as the server listens (the process is alive).
 `GET /health/ready` answers 200 with `{"status": "ready", "checks": {...}}` only when the model is
@@ -87,18 +88,14 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
     return True
 
 
-def freeze_after(load_agent_on_start):
-    """`rasa.core.run.load_agent_on_start`, then one collection and `gc.freeze()`."""
+async def freeze_once_loaded(app: Any, loop: Any) -> None:
+    """Sanic `after_server_start` listener: one collection, then `gc.freeze()`.
 
-    @functools.wraps(load_agent_on_start)
-    async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
-        agent = await load_agent_on_start(*args, **kwargs)
-        gc.collect()
-        gc.freeze()
-        return agent
-
-    load_agent_then_freeze.freezes = True  # type: ignore[attr-defined]
-    return load_agent_then_freeze
+    Rasa loads the model in a `before_server_start` listener (`rasa.core.run.load_agent_on_start`), so by
+    now the model and everything it holds exist.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -225,11 +222,14 @@ def add_summary_route(app: Any) -> Any:
 
 
 def with_project_routes(configure_app):
-    """`rasa.core.run.configure_app`, then the health routes and the summary route added to the app it built."""
+    """`rasa.core.run.configure_app`, then the health routes, the summary route and the listener that freezes
+    what exists once the model is loaded, added to the app it built."""
 
     @functools.wraps(configure_app)
     def configure_app_with_routes(*args: Any, **kwargs: Any) -> Any:
-        return add_summary_route(add_health_routes(configure_app(*args, **kwargs)))
+        app = add_summary_route(add_health_routes(configure_app(*args, **kwargs)))
+        app.register_listener(freeze_once_loaded, "after_server_start")
+        return app
 
     configure_app_with_routes.adds_routes = True  # type: ignore[attr-defined]
     return configure_app_with_routes
@@ -306,8 +306,6 @@ async def _stored(agent: Agent, sender: str, reply: Reply) -> Reply:
 
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
-    if not getattr(rasa.core.run.load_agent_on_start, "freezes", False):
-        rasa.core.run.load_agent_on_start = freeze_after(rasa.core.run.load_agent_on_start)
     if not getattr(rasa.core.run.configure_app, "adds_routes", False):
         rasa.core.run.configure_app = with_project_routes(rasa.core.run.configure_app)
     if not getattr(Agent.handle_message, "answers_requests_before_nlu", False):

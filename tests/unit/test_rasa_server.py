@@ -40,21 +40,28 @@ def test_install_replaces_the_validation_of_remote_actions(monkeypatch):
     assert RemoteAction._validate_action_result is rasa_server.validate_action_result
 
 
-def test_the_server_freezes_what_exists_once_the_model_is_loaded(monkeypatch):
+class RecordingApp:
+    """What `with_project_routes` adds to the app Rasa builds."""
+
+    def __init__(self):
+        self.routes, self.listeners = [], []
+
+    def add_route(self, handler, uri, methods, name):
+        self.routes.append(uri)
+
+    def register_listener(self, listener, event):
+        self.listeners.append((listener, event))
+
+
+def test_the_server_freezes_what_exists_once_the_model_is_loaded():
     import gc
 
-    import rasa.core.run
-
-    async def load_agent_on_start(model_path, endpoints, remote_storage, app, loop):
-        return "agent"
-
-    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", load_agent_on_start)
-    rasa_server.install()
-    rasa_server.install()  # once only
-    wrapped = rasa.core.run.load_agent_on_start
-    assert wrapped.__wrapped__ is load_agent_on_start
+    app = rasa_server.with_project_routes(RecordingApp)()
+    # Rasa loads the model in a before_server_start listener, so it is loaded once the server has started.
+    assert app.listeners == [(rasa_server.freeze_once_loaded, "after_server_start")]
+    assert {rasa_server.LIVE_PATH, rasa_server.READY_PATH, rasa_server.SUMMARY_ROUTE} <= set(app.routes)
     try:
-        assert asyncio.run(wrapped("model", None, None, None, None)) == "agent"
+        asyncio.run(rasa_server.freeze_once_loaded(app, None))
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
