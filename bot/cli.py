@@ -22,6 +22,7 @@ from typing import Optional
 
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig, Supervisor
+from bot.startup_checks import StartupCheckFailed
 
 
 def log(line: str) -> None:
@@ -69,7 +70,7 @@ def serve(name: str) -> int:
         config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         args = stack.rasa_args()
     else:
-        args = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)]
+        args = stack.actions_args()
     os.chdir(PROJECT_DIR)
     sys.stdout.flush()
     os.execve(args[0], args, config.env())
@@ -116,11 +117,15 @@ def main(argv=None) -> int:
     health_parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
     health_parser.add_argument("--json", action="store_true", help="print one JSON line instead of text")
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return serve(args.server)
     if args.command == "health":
         return health(args.url, args.timeout, args.json)
-    return run(
-        initial_delay=float(os.environ.get("IVIG_RESTART_DELAY", "1")),
-        max_delay=float(os.environ.get("IVIG_RESTART_MAX_DELAY", "30")),
-    )
+    try:
+        if args.command == "serve":
+            return serve(args.server)
+        return run(
+            initial_delay=float(os.environ.get("IVIG_RESTART_DELAY", "1")),
+            max_delay=float(os.environ.get("IVIG_RESTART_MAX_DELAY", "30")),
+        )
+    except StartupCheckFailed as failure:
+        print(f"The assistant does not start: {failure}", file=sys.stderr)
+        return 1

@@ -35,14 +35,20 @@ patient's message that only asks for it ("summary", "print this") is answered wi
 reaches the NLU (`Agent.handle_message`, see `answering_requests_before_nlu`), and so are the privacy
 requests of bot/privacy.py ("what do you keep about me?", "forget me": asks, then deletes the conversation).
 
+Before starting, the server checks the installed versions of Rasa and its server libraries against
+constraints.txt and the tracker store's window against the policies (bot/startup_checks.py); the Rasa
+internals used here are listed in tests/unit/test_rasa_contract.py.
+
 Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
 """
+import argparse
 import asyncio
 import functools
 import gc
+import pathlib
 import sys
 import urllib.parse
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 import skops.io  # noqa: F401  before anything imports TensorFlow or Rasa (see above)
 
@@ -52,10 +58,10 @@ import rasa.core.run
 from jsonschema import exceptions
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.constants import DEFAULT_ENDPOINTS_PATH, DOCS_BASE_URL
 from rasa.shared.core.events import BotUttered
 
-from bot import privacy, summary
+from bot import privacy, startup_checks, summary
 from bot.answers import Reply
 from bot.channels import as_message
 from bot.conversations import ConversationStore
@@ -312,7 +318,25 @@ def install() -> None:
         Agent.handle_message = answering_requests_before_nlu(Agent.handle_message)  # type: ignore[method-assign]
 
 
+def endpoints_file(argv: List[str]) -> pathlib.Path:
+    """The endpoints file a `rasa run` command line names (Rasa's default: endpoints.yml)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--endpoints", default=DEFAULT_ENDPOINTS_PATH)
+    return pathlib.Path(parser.parse_known_args(argv)[0].endpoints)
+
+
+def check_before_start(argv: List[str]) -> None:
+    """The start-up checks of bot/startup_checks.py; StartupCheckFailed says what is wrong."""
+    startup_checks.check_versions(startup_checks.RASA_SERVER_PACKAGES)
+    if argv[:1] == ["run"]:
+        startup_checks.check_tracker_window(endpoints_file(argv[1:]))
+
+
 def main() -> None:
+    try:
+        check_before_start(sys.argv[1:])
+    except startup_checks.StartupCheckFailed as failure:
+        sys.exit(f"The Rasa server does not start: {failure}")
     install()
     from rasa.__main__ import main as rasa_main
 

@@ -99,6 +99,9 @@ class Settings:
     rate_sender_interval_seconds: float = 2.0
     rate_address_burst: int = 60
     rate_address_interval_seconds: float = 0.2
+    # IVIG_ALLOW_UNTESTED_VERSIONS=true: the servers start, with a warning, on versions of Rasa and its server
+    # libraries other than constraints.txt pins (bot/startup_checks.py); by default they refuse to.
+    allow_untested_versions: bool = False
 
     @property
     def clinic(self) -> Clinic:
@@ -154,4 +157,5 @@ def get_settings() -> Settings:
         rate_sender_interval_seconds=float(env.get("IVIG_RATE_SENDER_INTERVAL", "2")),
         rate_address_burst=int(env.get("IVIG_RATE_ADDRESS_BURST", "60")),
         rate_address_interval_seconds=float(env.get("IVIG_RATE_ADDRESS_INTERVAL", "0.2")),
+        allow_untested_versions=bool(_flag("IVIG_ALLOW_UNTESTED_VERSIONS", env.get("IVIG_ALLOW_UNTESTED_VERSIONS"))),
     )

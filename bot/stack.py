@@ -15,6 +15,7 @@ import time
 import urllib.request
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
+from bot import startup_checks
 from bot.settings import PROJECT_DIR, get_settings
 
 MODEL_PATH = PROJECT_DIR / "models" / "ivig.tar.gz"
@@ -163,12 +164,15 @@ class Stack:
             args, cwd=PROJECT_DIR, env=self.config.env(), stdout=output, stderr=subprocess.STDOUT
         )
 
+    def actions_args(self) -> List[str]:
+        """The action server's command. Its versions are checked first: it runs in this interpreter's packages."""
+        startup_checks.check_versions(startup_checks.ACTION_SERVER_PACKAGES)
+        return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.config.actions_port)]
+
     def spawn_actions(self) -> Service:
         """Starts the action server without waiting for it (`start_actions` waits)."""
         cfg = self.config
-        process = self._spawn(
-            "actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.actions_port)]
-        )
+        process = self._spawn("actions", self.actions_args())
         service = Service("actions", process, cfg.actions_url, f"{cfg.actions_url}/health")
         self.services["actions"] = service
         return service
@@ -181,7 +185,7 @@ class Stack:
     def rasa_args(self) -> List[str]:
         cfg = self.config
         args = [
-            # `rasa run` with a fix to Rasa's per-message cost installed first (bot/rasa_server.py)
+            # `rasa run` with the project's fixes installed and its start-up checks run first (bot/rasa_server.py)
             sys.executable, "-m", "bot.rasa_server", "run",
             "--model", str(cfg.model),
             "--endpoints", str(cfg.endpoints),

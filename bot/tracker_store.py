@@ -25,7 +25,8 @@ Behaviour is the same as with the whole history, because:
 - `past_states` of the window are the last states of the whole history, and the policies only look
   at the last few: the window keeps at least `min_turns` user turns and `min_turns` actions the ML
   policies see (`hide_rule_turn` false), which must be more than the largest `max_history` and the
-  longest rule (the project uses max_history 3 and one-turn rules; the default is 5);
+  longest rule (the project uses max_history 3 and one-turn rules; the default is 5; the Rasa server
+  checks it at start, bot/startup_checks.py);
 - the window only starts at an `action_listen` with no active loop (forms are never cut), and not
   just before an undo (`UserUtteranceReverted`, `ActionReverted`);
 - events the processor passes that are not from this store (a tracker created by the HTTP API) are

@@ -1,8 +1,9 @@
 """The internals of Rasa and its server libraries that the project patches, wraps, overrides or reads.
 
 Each entry of CONTRACT is one member, with the parameter names the project's code was written against (None:
-an attribute) and why the code uses it. An upgrade that renames, removes or changes one fails here, naming it.
-After an upgrade, change the code that uses a failing member (grep for its name) and its entry here together.
+an attribute) and why the code uses it. An upgrade that renames, removes or changes one fails here, naming it;
+bot/startup_checks.py also stops the servers on versions other than constraints.txt pins. After an upgrade,
+change the code that uses a failing member (grep for its name) and its entry here together.
 
 Private members (a leading underscore) are listed all; public ones only where the project replaces them,
 overrides them in a way that depends on how Rasa calls them, or passes their arguments by position. rasa_sdk
@@ -233,6 +234,12 @@ def test_the_member_exists_with_the_recorded_parameters(member, installed):
             f"{context}: the installed {version} has parameters {tuple(found['params'])}, the project's code was "
             f"written for {member.params}; update the code that uses it and this entry together"
         )
+
+
+def test_the_start_up_check_guards_every_library_in_the_contract():
+    from bot.startup_checks import RASA_SERVER_PACKAGES
+
+    assert {distribution(member) for member in CONTRACT} <= set(RASA_SERVER_PACKAGES)
 
 
 if __name__ == "__main__":
