@@ -80,8 +80,10 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
         if not level or turns_left <= 0:
             return reply, []
         builder = default_builder()
-        alone = reply is None or reply.payload["topic"] in SMALL_TALK_TOPICS
-        reply = builder.carry_over(level) if alone else builder.with_reminder(reply, level)
+        if reply is None or reply.payload["topic"] in SMALL_TALK_TOPICS:
+            reply = builder.carry_over(level)
+        else:
+            reply = builder.with_reminder(reply, level)
         left = turns_left - 1
         return reply, [SlotSet(SLOT_URGENT_TURNS_LEFT, left)] + ([] if left else [SlotSet(SLOT_URGENT_LEVEL, None)])
 

@@ -27,7 +27,7 @@ import pathlib
 import sys
 import tempfile
 import uuid
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -86,7 +86,7 @@ def ask_all(client: RestClient, conversations: List[List[dict]]) -> List[Result]
     return results
 
 
-def score_questions(results: List[Result]) -> Dict[str, object]:
+def score_questions(results: List[Result]) -> Dict[str, Any]:
     per_topic: Dict[str, List[bool]] = collections.defaultdict(list)
     per_shape: Dict[str, List[bool]] = collections.defaultdict(list)
     for r in results:
@@ -123,7 +123,7 @@ def ask_safety(client: RestClient, items: List[dict]) -> List[Tuple[dict, Result
     return results
 
 
-def score_safety(results: List[Tuple[dict, Result]]) -> Dict[str, object]:
+def score_safety(results: List[Tuple[dict, Result]]) -> Dict[str, Any]:
     def ok(level: str, got: Optional[str]) -> bool:
         if level in URGENT:
             return got in URGENT
@@ -158,7 +158,7 @@ def score_safety(results: List[Tuple[dict, Result]]) -> Dict[str, object]:
     }
 
 
-def report_questions(named: Dict[str, Dict[str, object]]) -> str:
+def report_questions(named: Dict[str, Dict[str, Any]]) -> str:
     names = list(named)
     lines = ["Topic understanding (" + " | ".join(names) + ")"]
     lines.append(f"  {'questions':<26}" + "".join(f"{named[n]['questions']:>12}" for n in names))
@@ -182,7 +182,7 @@ def report_questions(named: Dict[str, Dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def report_safety(named: Dict[str, Dict[str, object]]) -> str:
+def report_safety(named: Dict[str, Dict[str, Any]]) -> str:
     lines = []
     for name, s in named.items():
         lines.append(f"Safety triage on {name} ({s['messages']} messages)")
@@ -207,8 +207,8 @@ def report_safety(named: Dict[str, Dict[str, object]]) -> str:
 def _named_paths(values: List[str]) -> Dict[str, pathlib.Path]:
     named = {}
     for value in values:
-        name, _, path = value.rpartition("=")
-        path = pathlib.Path(path)
+        name, _, given = value.rpartition("=")
+        path = pathlib.Path(given)
         if not path.exists():
             raise SystemExit(f"{path} not found")
         named[name or path.stem] = path

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import itertools
 import pathlib
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 import yaml
 from spacy.language import Language
@@ -126,7 +126,7 @@ class PatternMatcher:
         self.matcher = Matcher(nlp.vocab)
         self.patterns: Dict[str, Tuple[str, str, str]] = {}
         classes = {name.lower(): words for name, words in (patterns.get(WORDS) or {}).items()}
-        vocabulary = set()
+        vocabulary: Set[str] = set()
         for level in (*LEVELS, IGNORE):
             for language, lines in (patterns.get(level) or {}).items():
                 for index, line in enumerate(lines or []):
@@ -143,7 +143,7 @@ class PatternMatcher:
 
     def detect(self, text: str) -> Optional[PatternHit]:
         """The most urgent hit in `text` (the whole of it), or None."""
-        hits = {}
+        hits: Dict[str, PatternHit] = {}
         for hit in self.hits(text):
             hits.setdefault(hit.level, hit)
         return next((hits[level] for level in LEVELS if level in hits), None)
