@@ -14,7 +14,7 @@ import datetime
 import re
 import statistics
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence, TypedDict
 
 from bot.content_store import Content, Topic, load, month_name, review_passed, undated_status
 
@@ -61,9 +61,18 @@ def state(topic: Topic, today: datetime.date) -> str:
     return "ok"
 
 
-def rows(content: Content, today: datetime.date) -> List[Dict[str, object]]:
+class Row(TypedDict):
+    topic: str
+    last_checked: str
+    review_due: str
+    state: str
+    words: int
+    grade: float
+
+
+def rows(content: Content, today: datetime.date) -> List[Row]:
     """One row per topic, most urgent review first."""
-    table = [
+    table: List[Row] = [
         {
             "topic": topic.id,
             "last_checked": month_name(topic.last_checked),
@@ -104,11 +113,11 @@ def report(content: Content, today: datetime.date) -> str:
     undated = undated_status(content)
     if undated:
         lines += ["", f"!!! Trial status without an 'as of <month year>' date in messages.yml: {', '.join(undated)}"]
-    dated = [ref for ref in content.references.values() if ref.status_as_of]
+    dated = [(ref, ref.status_as_of) for ref in content.references.values() if ref.status_as_of is not None]
     if dated:
         lines += ["", "Trial status in references.yml (what the 'as of' dates in answers rest on):"]
-        for ref in dated:
-            lines.append(f"- {ref.id}: as of {month_name(ref.status_as_of)}: {ref.status}")
+        for ref, as_of in dated:
+            lines.append(f"- {ref.id}: as of {month_name(as_of)}: {ref.status}")
             if ref.unconfirmed_status:
                 lines.append(f"  unconfirmed, never shown to patients: {ref.unconfirmed_status}")
     return "\n".join(lines)

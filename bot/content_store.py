@@ -286,11 +286,11 @@ def _load_references(raw: dict, descriptions: Mapping[str, str]) -> Dict[str, Re
 
 def _check_text(
     where: str,
-    text: str,
+    text: Optional[str],
     allowed_numbers: FrozenSet[str],
     dois: FrozenSet[str],
     values: FrozenSet[str] = frozenset(),
-):
+) -> None:
     if not isinstance(text, str) or not text.strip():
         raise ContentError(f"{where}: text is missing")
     names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -399,7 +399,7 @@ def _check_dates(topic: Topic, references: Mapping[str, Reference]) -> None:
     topic's last check or the dated status of a reference it cites, and is due for review soon."""
     if topic.review_due <= topic.last_checked:
         raise ContentError(f"topic {topic.id}: review_due must come after last_checked")
-    statuses = [references[ref_id].status_as_of for ref_id in topic.citations if references[ref_id].status_as_of]
+    statuses = [as_of for as_of in (references[ref_id].status_as_of for ref_id in topic.citations) if as_of is not None]
     speaks_of_status = False
     for field, text in topic.texts().items():
         where = f"topic {topic.id} {field}"
@@ -440,7 +440,7 @@ def validate(content: Content) -> None:
     dois = frozenset(
         match for ref in content.references.values() for match in DOI.findall(ref.confirmed_text)
     )
-    questions = {}
+    questions: Dict[str, str] = {}
     for topic in content.topics.values():
         # A topic that cites nothing may state no figure at all.
         allowed = _numbers(content.references, topic.citations)

@@ -265,6 +265,7 @@ def answering_requests_before_nlu(handle_message):
     @functools.wraps(handle_message)
     async def handle(self: Agent, message: Any) -> Any:
         sender, text = message.sender_id, message.text
+        reply: Optional[Reply]
         if (summary.is_summary_request(text) and summary.is_conversation_id(sender)
                 and not await _urgency_carries_over(self, sender)):
             reply = summary.summary_reply(sender)
@@ -311,11 +312,11 @@ async def _stored(agent: Agent, sender: str, reply: Reply) -> Reply:
 
 
 def install() -> None:
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+    RemoteAction._validate_action_result = validate_action_result
     if not getattr(rasa.core.run.configure_app, "adds_routes", False):
         rasa.core.run.configure_app = with_project_routes(rasa.core.run.configure_app)
     if not getattr(Agent.handle_message, "answers_requests_before_nlu", False):
-        Agent.handle_message = answering_requests_before_nlu(Agent.handle_message)  # type: ignore[method-assign]
+        Agent.handle_message = answering_requests_before_nlu(Agent.handle_message)
 
 
 def endpoints_file(argv: List[str]) -> pathlib.Path:

@@ -260,7 +260,7 @@ def sections(data: ReportData) -> List[Section]:
         words = text[key]
         result = Section(key, words["heading"], words["text"], words["columns"], rows, wording()["nothing"])
         if rows and series:
-            values = {words["columns"][i]: [row[i] for row in rows] for i in series}
+            values: Dict[str, Sequence[int]] = {words["columns"][i]: [row[i] for row in rows] for i in series}
             result.chart = bar_chart(f"{key}-chart", f"{words['chart']} {note}", [str(row[0]) for row in rows], values,
                                      horizontal)
         return result
@@ -357,7 +357,7 @@ PAGE = jinja2.Template("""<!doctype html>
 
 def build_page(data: ReportData, clinic_name: str, retention_days: int, today: datetime.date) -> str:
     words = wording()
-    if data.first_day:
+    if data.first_day and data.last_day:
         period = words["period"].format(first_day=data.first_day.isoformat(), last_day=data.last_day.isoformat(),
                                          conversations=sum(data.conversations_per_week.values()),
                                          messages=sum(data.messages_per_week.values()))

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import os
 import pathlib
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import yaml
 
@@ -74,7 +74,8 @@ def load_clinic(path: Optional[pathlib.Path] = None) -> Clinic:
             raise ValueError(f"{link} must be an https:// link")
     if not isinstance(values["report_unanswered_text"], bool):
         raise ValueError("report_unanswered_text must be true or false")
-    return Clinic(**{key: value if isinstance(value, bool) else str(value) for key, value in values.items()})
+    fields: Dict[str, Any] = {key: value if isinstance(value, bool) else str(value) for key, value in values.items()}
+    return Clinic(**fields)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,7 +47,7 @@ import dataclasses
 import itertools
 import json
 import logging
-from typing import Any, Dict, Iterable, List, Optional, OrderedDict, Text, Tuple
+from typing import Any, Deque, Dict, Iterable, List, Optional, OrderedDict, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -122,6 +122,8 @@ class WindowedTracker(DialogueStateTracker):
     for a new conversation). Everything that rebuilds state by replaying events (copy, past_states,
     undo events) starts from it, so the results are those of the whole conversation.
     """
+
+    events: Deque[Event]  # set by DialogueStateTracker.__init__ and replaced by `trim`
 
     def __init__(
         self,
@@ -278,6 +280,8 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
     puts the database in write-ahead-log mode (`journal_mode=WAL`; `synchronous` stays FULL, so a
     saved message is as durable as before), which halves the cost of each commit.
     """
+
+    engine: sa.engine.Engine  # set by SQLTrackerStore.__init__; replaced by a pooled one for a SQLite file
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ import pathlib
 import sys
 
 import spacy
+from spacy.pipeline import EntityRuler
 
 from bot.nlp.vocabulary import load_vocabulary, ruler_patterns
 
@@ -18,6 +19,7 @@ def build_pipeline() -> "spacy.language.Language":
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # loads the lookup tables; also clears ruler patterns, so the ruler comes after
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    assert isinstance(ruler, EntityRuler)  # add_pipe is typed as returning any pipe
     ruler.add_patterns(ruler_patterns(load_vocabulary()))
     return nlp
 
