@@ -84,8 +84,16 @@ validate: $(VENV)/.installed ## Check the training data and domain
 lint: $(VENV)/.installed ## Lint (ruff: errors, unused imports, import order); fast, no servers
 	$(VENV)/bin/ruff check bot actions tests
 
+.PHONY: format
+format: $(VENV)/.installed ## Format the Python code in place (ruff format, settings in pyproject.toml)
+	$(VENV)/bin/ruff format bot actions tests
+
+.PHONY: types
+types: $(VENV)/.installed ## Type-check bot/ and actions/ (mypy, settings in pyproject.toml); fast, no servers
+	$(VENV)/bin/mypy
+
 .PHONY: check
-check: lint test-unit ## The fast loop: lint and unit tests (no root, no servers)
+check: lint types test-unit ## The fast loop: lint, types and unit tests (no root, no servers)
 
 .PHONY: test-unit
 test-unit: $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors ## Unit tests (content, actions, spaCy pipeline, red flags)
@@ -108,7 +116,7 @@ test-robustness: $(MODEL) system-deps ## Bad input, fuzzing, faults (action serv
 	$(PY) -m pytest tests/robustness -q
 
 .PHONY: test
-test: lint validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
+test: lint types validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
 
 # Blind sets (tests/blind/README.md): written from TOPICS.md only, never trained on.
 BLIND_QUESTIONS ?= $(sort $(wildcard tests/blind/questions-*.yml))
