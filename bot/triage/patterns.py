@@ -141,16 +141,17 @@ class PatternMatcher:
     def from_file(cls, nlp: Language, path: pathlib.Path = PATTERNS_FILE) -> "PatternMatcher":
         return cls(nlp, load_patterns(path))
 
-    def detect(self, text: str) -> Optional[PatternHit]:
+    def detect(self, text: str, language: str = "en") -> Optional[PatternHit]:
         """The most urgent hit in `text` (the whole of it), or None."""
         hits: Dict[str, PatternHit] = {}
-        for hit in self.hits(text):
+        for hit in self.hits(text, language):
             hits.setdefault(hit.level, hit)
         return next((hits[level] for level in LEVELS if level in hits), None)
 
-    def hits(self, text: str) -> Iterator[PatternHit]:
+    def hits(self, text: str, language: str = "en") -> Iterator[PatternHit]:
         doc = self.nlp(normalise(text[:MAX_CHARS]))
-        for token in doc:
+        # Typos are read as English words only in English: in French "soeur" is a sister, not "slur".
+        for token in doc if language == "en" else ():
             correction = self.typos.correct(token.lower_)
             if correction:
                 token.lemma_ = correction  # the lemma is what the patterns match

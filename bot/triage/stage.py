@@ -36,7 +36,7 @@ class Triage:
     def decide(self, text: str) -> TriageDecision:
         text = text[:MAX_CHARS]  # the same bound for every part: an oversized message costs at most ~1 s
         language = detect_language(text)
-        hit = self.patterns.detect(text)
+        hit = self.patterns.detect(text, language)
         if hit is not None:
             language = hit.language if hit.language != "en" else language
             if hit.level != DISTRESS:

@@ -56,7 +56,7 @@ class TypoCorrector:
                 self._index.setdefault(key, []).append(word)
 
     def correct(self, word: str) -> Optional[str]:
-        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.vocabulary or word in self.known:
+        if len(word) < MIN_LENGTH or not (word.isascii() and word.isalpha()) or word in self.vocabulary or word in self.known:
             return None
         candidates = {c for key in {word, *_deletions(word)} for c in self._index.get(key, ())}
         matches = sorted(c for c in candidates if one_edit_apart(word, c))
