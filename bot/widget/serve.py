@@ -3,7 +3,8 @@
     python -m bot.widget.serve --port 8080 --bot-url http://localhost:5005 [--host 127.0.0.1]
 
 GET /            the demo portal page (bot/widget/demo/index.html) with the bot URL filled into its snippet
-GET /widget/...  the widget files (bot/widget/*.js, *.css), exactly what a clinic would host
+GET /widget/...  the widget files (bot/widget/*.js, *.css and the translations *.json), exactly what a clinic
+                 would host
 
 The page talks to the bot on another origin, so the bot's CORS allow-list must name this page's origin
 (http://<host>:<port>). Standard library only.
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 WIDGET_DIR = Path(__file__).resolve().parent
 DEMO_PAGE = WIDGET_DIR / "demo" / "index.html"
 PLACEHOLDER = "{{BOT_URL}}"
-TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".json": "application/json; charset=utf-8"}
 
 
 class DemoHandler(BaseHTTPRequestHandler):

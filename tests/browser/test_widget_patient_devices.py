@@ -412,16 +412,19 @@ def test_host_page_offset_and_language(new_page, demo_server):
         obs.disconnect();
     }).observe(document, {childList: true, subtree: true});""")
     page.goto(demo_server.url)
+    # The widget's own words in Spanish (bot/widget/ivig-chat.es.json, loaded from beside the script).
+    spanish = page.get_by_role("button", name="Pregunte sobre la IVIG")
+    expect(spanish).to_be_visible()
     # Above a host's cookie bar: 90 px from the bottom, 30 px from the side.
-    box = launcher(page).bounding_box()
+    box = spanish.bounding_box()
     assert (800 - box["y"] - box["height"], 1280 - box["x"] - box["width"]) == (90, 30), box
-    launcher(page).click()
+    spanish.click()
     dialog = page.get_by_role("dialog", name="Preguntas sobre IVIG")
     expect(dialog).to_be_visible()
     box = resting_box(dialog)
     assert round(800 - box["y"] - box["height"]) == 90, box
-    # The clinic's own words are marked Spanish; the widget's own (English) words and the bot's are not.
+    # The clinic's own words and the widget's (translated) are marked Spanish; the bot's (English) are not.
     wait_for_greeting(page)
     langs = in_widget(page, """return {widget: r.querySelector('.w').lang, title: r.querySelector('h2').lang,
                                        greeting: r.querySelector('.m[data-topic=greeting] .b').lang};""")
-    assert langs == {"widget": "en", "title": "es", "greeting": ""}, langs
+    assert langs == {"widget": "es", "title": "es", "greeting": "en"}, langs
