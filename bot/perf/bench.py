@@ -44,6 +44,7 @@ from bot.client import RestClient
 from bot.content_store import get_content
 from bot.evaluate import URGENT, ask_all, load_conversations, score_questions
 from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
+from bot.perf.stats import percentile
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig
 
@@ -96,11 +97,7 @@ class Phase:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def percentile(self, q: float) -> float:
-        values = sorted(self.latencies)
-        if not values:
-            return float("nan")
-        index = min(len(values) - 1, max(0, int(round(q / 100 * len(values) + 0.5)) - 1))
-        return values[index]
+        return percentile(self.latencies, q)
 
 
 @dataclasses.dataclass

@@ -39,12 +39,13 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
 from bot.client import Turn
 from bot.content_store import TOPICS_WITHOUT_SAFETY
+from bot.perf.stats import percentile
 from bot.settings import DEFAULT_RATE_SENDER_BURST
 
 # Multi-turn conversations patients hold (each patient goes through them in a random order, again and again).
@@ -118,15 +119,6 @@ class Figures:
         lines += [f"  lost: {example}" for example in self.lost_examples]
         lines.append("PASS: 0 errors, 0 unsafe answers, 0 lost events" if self.ok else "FAIL")
         return "\n".join(lines)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def check_reply(status: int, body, text: str) -> Tuple[str, str]:

@@ -36,7 +36,8 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 
 from bot.client import Turn
-from bot.perf.load import SCRIPTS, check_reply, percentile, stored_user_texts
+from bot.perf.load import SCRIPTS, check_reply, stored_user_texts
+from bot.perf.stats import percentile
 from tests.e2e.launcher_process import Launcher, start_launcher
 
 PATIENTS = int(os.environ.get("LOAD_PATIENTS", "30"))
