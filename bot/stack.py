@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar
 
 from bot import startup_checks
 from bot.settings import PROJECT_DIR, get_settings
@@ -34,18 +34,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float) -> None:
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float = 30, interval: float = 0.3, ignore: Tuple[Type[Exception], ...] = ()
+) -> Optional[T]:
+    """The one wait-until helper (the launcher, tests, benchmarks): calls `check` every `interval` seconds until it
+    returns a true value, and returns that value; after `timeout` seconds, its last (false) value. An exception of
+    one of the `ignore` types counts as a false value (None); any other exception propagates at once."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        try:
+            value: Optional[T] = check()
+        except ignore:
+            value = None
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float) -> None:
+    """Waits until `url` answers (any status below 400; urllib raises for the others) while `process` runs."""
+
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"process for {url} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status < 500:
-                    return
+                return response.status < 500
         except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+            return False
+
+    if not wait_until(answers, timeout):
+        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
 @dataclasses.dataclass

@@ -46,7 +46,7 @@ from bot.evaluate import URGENT, ask_all, load_conversations, score_questions
 from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
 from bot.perf.stats import percentile
 from bot.settings import PROJECT_DIR
-from bot.stack import Stack, StackConfig
+from bot.stack import Stack, StackConfig, wait_until
 
 BENCH_DIR = PROJECT_DIR / "build" / "bench"
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -222,16 +222,10 @@ def serving(bot: Bot, workdir: pathlib.Path, results: Results) -> Iterator[Stack
         started = time.monotonic()
         stack.start_rasa(timeout=300)
         client = RestClient(config.rasa_url, timeout=30)
-        deadline = started + 300
-        while True:
-            try:
-                if client.send(f"cold-{uuid.uuid4().hex}", "hello").messages:
-                    break
-            except (OSError, RuntimeError):
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{bot.name}: no answer within 300 s of starting")
-            time.sleep(0.05)
+        answered = wait_until(lambda: client.send(f"cold-{uuid.uuid4().hex}", "hello").messages,
+                              timeout=started + 300 - time.monotonic(), interval=0.05, ignore=(OSError, RuntimeError))
+        if not answered:
+            raise TimeoutError(f"{bot.name}: no answer within 300 s of starting")
         results.cold_start = time.monotonic() - started
         yield stack
         for name, service in stack.services.items():

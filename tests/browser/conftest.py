@@ -6,16 +6,16 @@ allow-list granting http://127.0.0.1:<demo_port> and http://localhost:<demo_port
 import dataclasses
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
+
+from bot.stack import free_port, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -53,12 +53,6 @@ class DemoServer:
         return Path(self.log_path).read_text(errors="replace")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_demo_server(port: int, bot_url: str, timeout: float = 20.0) -> DemoServer:
     """`python -m bot.widget.serve` as a real subprocess; returns once it answers HTTP."""
     log = tempfile.NamedTemporaryFile(prefix="ivig-demo-", suffix=".log", delete=False)
@@ -68,20 +62,13 @@ def start_demo_server(port: int, bot_url: str, timeout: float = 20.0) -> DemoSer
         cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
     )
     server = DemoServer(port=port, bot_url=bot_url, proc=proc, log_path=log.name)
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the widget demo server exited ({proc.returncode}):\n{server.log()}")
-        try:
-            with urllib.request.urlopen(server.url, timeout=2) as resp:
-                if resp.status == 200:
-                    return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop_demo_server(server)
-            raise RuntimeError(f"the widget demo server did not answer on {server.url}:\n{server.log()}")
-        time.sleep(0.2)
+    try:
+        wait_for_http(server.url, proc, timeout)
+    except (RuntimeError, TimeoutError) as error:
+        output = server.log()
+        stop_demo_server(server)
+        raise RuntimeError(f"the widget demo server did not start: {error}\n{output}") from None
+    return server
 
 
 def stop_demo_server(server: DemoServer) -> None:

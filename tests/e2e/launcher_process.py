@@ -7,14 +7,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
 from bot.client import RestClient
 from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, free_port
+from bot.stack import MODEL_PATH, free_port, wait_until
 
 UNAVAILABLE_WORDS = "can't answer right now"
 
@@ -63,14 +62,14 @@ class Launcher:
         return "".join(self.lines)
 
     def wait_for_line(self, words: str, timeout: float, start: int = 0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.lines[start:]:
-                if words in line:
-                    return line
-            assert self.process.poll() is None, f"launcher exited:\n{self.output}"
-            time.sleep(0.2)
-        raise AssertionError(f"no {words!r} in the launcher's output within {timeout:.0f} s:\n{self.output[-5000:]}")
+        def found() -> Optional[str]:
+            line = next((line for line in self.lines[start:] if words in line), None)
+            assert line is not None or self.process.poll() is None, f"launcher exited:\n{self.output}"
+            return line
+
+        line = wait_until(found, timeout, interval=0.2)
+        assert line is not None, f"no {words!r} in the launcher's output within {timeout:.0f} s:\n{self.output[-5000:]}"
+        return line
 
     def pid_of(self, words: str) -> int:
         matches = [pid for pid, command in children(self.process.pid).items() if words in command]

@@ -8,8 +8,8 @@ import pytest
 
 from bot.answers import default_builder
 from bot.client import RestClient
-from bot.stack import Stack, StackConfig
-from tests.robustness.conftest import SocketPatient, wait_until
+from bot.stack import Stack, StackConfig, wait_until
+from tests.robustness.conftest import SocketPatient
 
 SENDER_BURST = 3
 ADDRESS_BURST = 8

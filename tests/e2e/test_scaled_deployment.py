@@ -2,13 +2,11 @@
 (docs/endpoints.scaled.yml): a conversation continues whichever server answers, and nothing is lost; socket.io
 replies travel through the same Redis (IVIG_SOCKETIO_REDIS_URL) to the session's sockets on every server."""
 import concurrent.futures
-import contextlib
 import glob
 import pathlib
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 
 import psycopg2
@@ -16,22 +14,10 @@ import pytest
 
 from bot.client import RestClient
 from bot.settings import PROJECT_DIR
-from bot.stack import Stack, StackConfig, free_port
+from bot.stack import Stack, StackConfig, free_port, wait_until
 from tests.robustness.conftest import SocketPatient
 
 PG_BIN = pathlib.Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
-
-
-def wait_until(check, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("service did not come up")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +34,8 @@ def postgres():
     server = subprocess.Popen([*as_postgres, PG_BIN / "postgres", "-D", data, "-p", str(port),
                                "-c", "listen_addresses=127.0.0.1", "-k", str(data)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="ivig", dbname="postgres").close() is None)
+    assert wait_until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="ivig", dbname="postgres").close() is None,
+                      ignore=(psycopg2.OperationalError,)), "PostgreSQL did not come up"
     connection = psycopg2.connect(host="127.0.0.1", port=port, user="ivig", dbname="postgres")
     connection.autocommit = True
     connection.cursor().execute("CREATE DATABASE conversations")
@@ -68,7 +55,8 @@ def redis(tmp_path_factory):
                                "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
                               stdout=subprocess.DEVNULL)
     import redis as redis_client
-    wait_until(lambda: redis_client.Redis(port=port).ping())
+    assert wait_until(lambda: redis_client.Redis(port=port).ping(), ignore=(redis_client.ConnectionError,)), \
+        "Redis did not come up"
     yield port
     server.terminate()
     server.wait(30)
@@ -147,8 +135,7 @@ def test_a_reply_reaches_the_sessions_socket_on_the_other_server(two_stacks):
         tab_on_b.start_session()
         turn = tab_on_b.send("what are the side effects?")
         assert turn.topic == "side_effects" and turn.has_safety, turn.messages
-        with contextlib.suppress(TimeoutError):  # the assertion below says what is missing
-            wait_until(lambda: any(isinstance(m, dict) and "custom" in m for m in tab_on_a.received), timeout=10)
+        wait_until(lambda: any(isinstance(m, dict) and "custom" in m for m in tab_on_a.received), timeout=10)
         assert [m for m in tab_on_a.received if isinstance(m, dict)] == turn.messages, "the reply did not reach server A"
     finally:
         tab_on_a.close()

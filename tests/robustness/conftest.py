@@ -139,15 +139,6 @@ def user_texts(db, sender: str) -> List[str]:
     return [json.loads(data).get("text") for (data,) in rows]
 
 
-def wait_until(check, timeout: float = 30, interval: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
 @pytest.fixture(scope="session")
 def bot(rasa_stack):
     """The default stack (tests/conftest.py), warmed up so the first real test is not the slow one."""

@@ -10,6 +10,7 @@ import pytest
 
 from bot.client import Turn
 from bot.settings import get_settings
+from bot.stack import wait_until
 from tests.robustness.conftest import (
     SocketPatient,
     answer_problems,
@@ -18,7 +19,6 @@ from tests.robustness.conftest import (
     post_raw,
     send_rest,
     user_texts,
-    wait_until,
 )
 
 MAX_CHARS = get_settings().max_message_chars

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, Stack, StackConfig
-from tests.robustness.conftest import SocketPatient, new_sender, post_raw, send_rest, user_texts, wait_until
+from bot.stack import MODEL_PATH, Stack, StackConfig, wait_until
+from tests.robustness.conftest import SocketPatient, new_sender, post_raw, send_rest, user_texts
 
 ADMIN_CALLS = [
     ("GET", "/status", None),

@@ -8,7 +8,8 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.robustness.conftest import SocketPatient, new_sender, user_texts, wait_until
+from bot.stack import wait_until
+from tests.robustness.conftest import SocketPatient, new_sender, user_texts
 
 FIXED_PYTHON_SOCKETIO = (5, 16, 2)  # the denial-of-service advisory's fixed version (docs/security.md)
 
