@@ -15,7 +15,7 @@ import pytest
 from bot.client import RestClient
 from bot.settings import PROJECT_DIR
 from bot.stack import Stack, StackConfig, free_port, wait_until
-from tests.robustness.conftest import SocketPatient
+from tests.robustness.conftest import one_message_two_tabs
 
 PG_BIN = pathlib.Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
 
@@ -128,15 +128,6 @@ def test_a_reply_reaches_the_sessions_socket_on_the_other_server(two_stacks):
     stays on the server it connected to. The message arrives through the tab on B, B answers, and the reply must
     also reach the tab on A: without a shared manager B only emits to its own sockets."""
     url_a, url_b = (stack.config.rasa_url for stack in two_stacks)
-    session = f"scaled-sio-{uuid.uuid4().hex}"
-    tab_on_a, tab_on_b = SocketPatient(url_a, session_id=session), SocketPatient(url_b, session_id=session)
-    try:
-        tab_on_a.start_session()
-        tab_on_b.start_session()
-        turn = tab_on_b.send("what are the side effects?")
-        assert turn.topic == "side_effects" and turn.has_safety, turn.messages
-        wait_until(lambda: any(isinstance(m, dict) and "custom" in m for m in tab_on_a.received), timeout=10)
-        assert [m for m in tab_on_a.received if isinstance(m, dict)] == turn.messages, "the reply did not reach server A"
-    finally:
-        tab_on_a.close()
-        tab_on_b.close()
+    turn, on_tab_a = one_message_two_tabs(url_b, url_a, f"scaled-sio-{uuid.uuid4().hex}")
+    assert turn.topic == "side_effects" and turn.has_safety, turn.messages
+    assert on_tab_a == turn.messages, "the reply did not reach server A"

@@ -19,6 +19,7 @@ from bot.channels import SILENT_SHORTCUTS
 from bot.client import Turn
 from bot.content_store import TOPICS_WITHOUT_SAFETY
 from bot.settings import get_settings
+from bot.stack import wait_until
 
 # A dose: a number followed by a unit of amount (0.5 g/kg, 400 mg, 2 grams, 10 ml, 30 g).
 DOSE = re.compile(
@@ -137,6 +138,23 @@ def user_texts(db, sender: str) -> List[str]:
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
         ).fetchall()
     return [json.loads(data).get("text") for (data,) in rows]
+
+
+def one_message_two_tabs(url_sending: str, url_other: str, session_id: str,
+                         text: str = "what are the side effects?") -> Tuple[Turn, List[Any]]:
+    """A patient's two tabs (sockets) of one session, connected to `url_sending` and `url_other` (the same server
+    or two): `text` is sent through the first. Returns the turn it got and the messages that reached the other tab
+    (waiting up to 10 s for the reply's payload there); both sockets are closed."""
+    sending, other = SocketPatient(url_sending, session_id=session_id), SocketPatient(url_other, session_id=session_id)
+    try:
+        sending.start_session()
+        other.start_session()
+        turn = sending.send(text)
+        wait_until(lambda: any(isinstance(m, dict) and "custom" in m for m in other.received), timeout=10)
+        return turn, [m for m in other.received if isinstance(m, dict)]
+    finally:
+        sending.close()
+        other.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from importlib.metadata import version
 import pytest
 
 from bot.stack import wait_until
-from tests.robustness.conftest import SocketPatient, new_sender, user_texts
+from tests.robustness.conftest import SocketPatient, new_sender, one_message_two_tabs, user_texts
 
 FIXED_PYTHON_SOCKETIO = (5, 16, 2)  # the denial-of-service advisory's fixed version (docs/security.md)
 
@@ -48,19 +48,9 @@ def test_a_patient_who_reconnects_continues_the_same_conversation(url, bot):
 
 def test_replies_reach_every_socket_of_the_session(url):
     """Two tabs of one patient: both joined the session's room, so both get the reply."""
-    session = new_sender("sio-tabs")
-    tab_a, tab_b = SocketPatient(url, session_id=session), SocketPatient(url, session_id=session)
-    try:
-        tab_a.start_session()
-        tab_b.start_session()
-        turn = tab_a.send("what are the side effects?")
-        assert turn.topic == "side_effects" and turn.has_safety, turn.messages
-        assert wait_until(lambda: any(isinstance(m, dict) and "custom" in m for m in tab_b.received), timeout=10), \
-            tab_b.received
-        assert [m for m in tab_b.received if isinstance(m, dict)] == turn.messages
-    finally:
-        tab_a.close()
-        tab_b.close()
+    turn, on_other_tab = one_message_two_tabs(url, url, new_sender("sio-tabs"))
+    assert turn.topic == "side_effects" and turn.has_safety, turn.messages
+    assert on_other_tab == turn.messages
 
 
 def test_a_binary_packet_closes_the_connection_and_others_are_still_answered(url):
