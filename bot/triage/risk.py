@@ -8,6 +8,10 @@ thousands of ordinary examples keep it quiet on everyday words. A linear model c
 everyday medicine list ("propranolol 20mg, cetirizine 10mg") from an overdose: it misread its own
 training examples; the hidden layer can (blind safety sets A-E: fewer false alarms and more recall).
 
+Several such networks, trained alike from different seeds, vote by averaging their probabilities: one network
+alone is sure of itself on messages unlike anything it was trained on ("how tall is mount everest" read as an
+emergency), and which such message it misreads changes with its seed; the average is steadier.
+
 A long message is read whole, in pairs of neighbouring sentences, and sentence by sentence. A sentence
 alone lacks its context ("I don't drive any more" reads like "I don't want to live any more"), so it
 raises a level only when the model is nearly sure (SENTENCE_THRESHOLD); the whole message and each
@@ -31,6 +35,7 @@ CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
 THRESHOLD = 0.5
 SENTENCE_THRESHOLD = 0.98
 HIDDEN_UNITS = 256
+MEMBERS = 5  # networks in the vote (seeds 0..MEMBERS-1: the same examples give the same model)
 # A long message is read sentence by sentence (and as a whole); beyond this many sentences the
 # model stops (the patterns still read every word up to their bound): about 1 s of CPU at most.
 MAX_SENTENCES = 40
@@ -62,6 +67,7 @@ class RiskModel:
     """Level probabilities of a text from its sentence embeddings."""
 
     def __init__(self, hidden, hidden_bias, output, output_bias, classes: Sequence[str] = CLASSES):
+        """Weights of every member stacked on a first axis: hidden (members, dims, units), output (members, units, classes)."""
         self.hidden = np.asarray(hidden, dtype=np.float32)
         self.hidden_bias = np.asarray(hidden_bias, dtype=np.float32)
         self.output = np.asarray(output, dtype=np.float32)
@@ -79,18 +85,20 @@ class RiskModel:
         extra = sorted(set(ordinary) - set(texts))
         texts += extra
         labels += [NONE] * len(extra)
-        model = MLPClassifier((HIDDEN_UNITS,), alpha=1e-3, max_iter=500, random_state=0)  # fixed seed: same model
-        model.fit(encoder.encode(texts), labels)
-        order = [list(model.classes_).index(c) for c in CLASSES]
-        (hidden, output), (hidden_bias, output_bias) = model.coefs_, model.intercepts_
-        return cls(hidden, hidden_bias, output[:, order], output_bias[order])
+        vectors = encoder.encode(texts)
+        members = [MLPClassifier((HIDDEN_UNITS,), alpha=1e-3, max_iter=500, random_state=seed).fit(vectors, labels)
+                   for seed in range(MEMBERS)]
+        order = [list(members[0].classes_).index(c) for c in CLASSES]
+        return cls(np.stack([m.coefs_[0] for m in members]), np.stack([m.intercepts_[0] for m in members]),
+                   np.stack([m.coefs_[1][:, order] for m in members]), np.stack([m.intercepts_[1][order] for m in members]))
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        hidden = np.maximum(vectors @ self.hidden + self.hidden_bias, 0.0)
-        logits = hidden @ self.output + self.output_bias
-        logits -= logits.max(axis=1, keepdims=True)
+        """The members' mean probability of each class, one row per vector."""
+        hidden = np.maximum(np.einsum("nd,mdu->mnu", vectors, self.hidden) + self.hidden_bias[:, None, :], 0.0)
+        logits = np.einsum("mnu,muc->mnc", hidden, self.output) + self.output_bias[:, None, :]
+        logits -= logits.max(axis=2, keepdims=True)
         exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return (exp / exp.sum(axis=2, keepdims=True)).mean(axis=0)
 
     def assess(self, encoder, text: str) -> Optional[RiskHit]:
         """The most urgent level the message, a pair of its sentences or (nearly sure) one sentence reaches."""
