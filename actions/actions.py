@@ -7,6 +7,7 @@ line are added by bot.answers. The order of decisions, the same for every answer
 3. in the turns after an urgent reply, that reply's reminder comes first, and small talk ("ok
    thanks", "it went away") gets only the reminder.
 """
+
 import abc
 from typing import Any, Dict, List, Optional, Text
 
@@ -53,9 +54,7 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
     def reply_for(self, tracker: Tracker) -> Reply:
         """The reply to the patient's latest message when the triage raised no level."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         triage = triage_of(tracker)
         level = triage.get("level") or (latest_intent(tracker) if latest_intent(tracker) in URGENT_TOPICS else None)
         carried = tracker.get_slot(SLOT_URGENT_LEVEL) if int(tracker.get_slot(SLOT_URGENT_TURNS_LEFT) or 0) > 0 else None
@@ -99,8 +98,7 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
                 events.append(SlotSet(SLOT_CURRENT_STUDY, topic))
         elif kind == DETAILS and topic in STUDY_TOPIC_IDS:
             # The study behind a symptom answer, just described: follow-ups are about it now.
-            events += [SlotSet(SLOT_CURRENT_TOPIC, topic), SlotSet(SLOT_CURRENT_STUDY, topic),
-                       SlotSet(SLOT_DETAIL_DEPTH, 0)]
+            events += [SlotSet(SLOT_CURRENT_TOPIC, topic), SlotSet(SLOT_CURRENT_STUDY, topic), SlotSet(SLOT_DETAIL_DEPTH, 0)]
         elif kind == "more":
             events.append(SlotSet(SLOT_DETAIL_DEPTH, int(tracker.get_slot(SLOT_DETAIL_DEPTH) or 0) + 1))
         return events
@@ -120,8 +118,7 @@ class ActionAnswerTopic(AnswerAction):
         entities = message.get("entities") or []
         topic = topic_for(latest_intent(tracker), entities)
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
-        topic = topic_in_context(topic, confidence, message.get("text") or "", entities,
-                                 tracker.get_slot(SLOT_CURRENT_TOPIC))
+        topic = topic_in_context(topic, confidence, message.get("text") or "", entities, tracker.get_slot(SLOT_CURRENT_TOPIC))
         if topic == "sources":
             return default_builder().sources(tracker.get_slot(SLOT_CURRENT_TOPIC), named_studies(entities))
         return default_builder().answer(topic)

@@ -1,6 +1,7 @@
 """Every reply the assistant sends is built here, so the answer contract holds in one place:
 `text` ending with the safety message, and a payload with topic, citations and safety.
 """
+
 import dataclasses
 import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -31,8 +32,7 @@ def safety_message(clinic: Clinic, short: bool = False, content: Optional[Conten
 class ReplyBuilder:
     """Renders topics from the curated content for one clinic."""
 
-    def __init__(self, content: Optional[Content] = None, clinic: Optional[Clinic] = None,
-                 retention_days: Optional[int] = None):
+    def __init__(self, content: Optional[Content] = None, clinic: Optional[Clinic] = None, retention_days: Optional[int] = None):
         self.content = content or get_content()
         self.clinic = clinic or get_settings().clinic
         self.retention_days = get_settings().retention_days if retention_days is None else retention_days
@@ -41,8 +41,7 @@ class ReplyBuilder:
         values = {**self.clinic.placeholders(), "retention_days": self.retention_days}
         if "{privacy_notice}" in text:
             notice = "privacy_notice_link" if self.clinic.privacy_notice_url else "privacy_notice_ask"
-            values["privacy_notice"] = self.content.messages[notice].format(
-                privacy_notice_url=self.clinic.privacy_notice_url, **values)
+            values["privacy_notice"] = self.content.messages[notice].format(privacy_notice_url=self.clinic.privacy_notice_url, **values)
         return text.format(**values, **extra)
 
     def _reply(
@@ -140,8 +139,7 @@ class ReplyBuilder:
 
     def with_reminder(self, reply: Reply, level: str) -> Reply:
         """Any other reply in those turns starts with the reminder (the payload names its level)."""
-        return dataclasses.replace(reply, text=f"{self.reminder(level)}\n\n{reply.text}",
-                                   payload={**reply.payload, "reminder": level})
+        return dataclasses.replace(reply, text=f"{self.reminder(level)}\n\n{reply.text}", payload={**reply.payload, "reminder": level})
 
     def language_note(self, language: str) -> Reply:
         """A message in another language: a note (in that language where the content has it, and in
@@ -165,8 +163,11 @@ class ReplyBuilder:
         if topic_id not in STUDY_TOPIC_IDS:
             # "How many people were in it?" after a symptom answer: when most of its studies belong to one study
             # topic, that study is described and answered as its topic, so the next follow-up is about it too.
-            behind = [study for study in sorted(STUDY_TOPIC_IDS)
-                      if 2 * len(set(self.content.topics[study].citations) & set(studies)) > len(studies)]
+            behind = [
+                study
+                for study in sorted(STUDY_TOPIC_IDS)
+                if 2 * len(set(self.content.topics[study].citations) & set(studies)) > len(studies)
+            ]
             if len(behind) == 1:
                 return self.study_details(behind[0])
         # Each summary opens with the study's name, so figures of two studies never blur together.

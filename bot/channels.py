@@ -16,6 +16,7 @@ Before the guard, rate limits (a token bucket per sender id and per client addre
 server) refuse a flood from one client with the "rate limited" notice (HTTP 429 on REST); a refused message
 never reaches the model, so one client cannot starve the others.
 """
+
 import asyncio
 import inspect
 import json
@@ -58,8 +59,7 @@ class TokenBucketLimiter:
     inventing sender ids cannot fill the memory (the address limit still holds it back).
     """
 
-    def __init__(self, burst: int, interval_seconds: float, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 10_000):
+    def __init__(self, burst: int, interval_seconds: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000):
         self.burst, self.interval_seconds, self.clock, self.max_keys = burst, interval_seconds, clock, max_keys
         self._buckets: Dict[Text, Tuple[float, float]] = {}  # key: (tokens, when they were counted)
 
@@ -76,7 +76,7 @@ class TokenBucketLimiter:
             return False
         if key not in self._buckets and len(self._buckets) >= self.max_keys:
             in_use = [(k, v) for k, v in self._buckets.items() if self._tokens(k, now) < self.burst]
-            self._buckets = dict(in_use[-(self.max_keys // 2):])
+            self._buckets = dict(in_use[-(self.max_keys // 2) :])
         self._buckets.pop(key, None)  # re-inserted last: the dict stays in order of last use
         self._buckets[key] = (tokens - 1, now)
         return True
@@ -197,8 +197,11 @@ class RestInput(rest.RestInput):
             if rate_limits.allow(sender, client_address(request)):
                 return None
             logger.info("rate limit: refused a REST message")
-            return response.json([{"recipient_id": sender, "text": rate_limited_notice()}], status=429,
-                                 headers={"Retry-After": str(math.ceil(get_settings().rate_sender_interval_seconds))})
+            return response.json(
+                [{"recipient_id": sender, "text": rate_limited_notice()}],
+                status=429,
+                headers={"Retry-After": str(math.ceil(get_settings().rate_sender_interval_seconds))},
+            )
 
         return blueprint
 

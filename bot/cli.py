@@ -9,6 +9,7 @@ health  asks the Rasa server's readiness endpoint (`/health/ready`: model loaded
         tracker store answering) and prints each check; exit status 0 when ready, 1 when not, 2 when
         the Rasa server does not answer. For a monitor, or a load balancer that runs commands.
 """
+
 import argparse
 import json
 import os

@@ -1,4 +1,5 @@
 """A small client for the REST channel, shared by the evaluation, tests, load and benchmark scripts."""
+
 import dataclasses
 import json
 import urllib.error
@@ -52,9 +53,7 @@ class RestClient:
 
     def post(self, body: bytes, headers: Optional[Dict[str, str]] = None):
         """Raw POST to the webhook: (status, parsed JSON or text)."""
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json", **(headers or {})}
-        )
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json", **(headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status, raw = response.status, response.read()

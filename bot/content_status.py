@@ -9,6 +9,7 @@ clinic that wants its own check to stop on overdue content. `--today YYYY-MM-DD`
 Reading level is the Flesch-Kincaid grade, counted with a plain vowel-group syllable estimate
 (no dictionary): good for comparing answers and spotting a hard one, not an exact score.
 """
+
 import argparse
 import datetime
 import re
@@ -93,9 +94,13 @@ def report(content: Content, today: datetime.date) -> str:
     lines = [f"Content status on {today.isoformat()} ({len(table)} topics)", ""]
     if overdue:
         bar = "!" * 78
-        lines += [bar, f"!!! REVIEW DATE PASSED for {len(overdue)} topic(s): "
-                  + ", ".join(str(row["topic"]) for row in overdue), "!!! Patients may be reading "
-                  "out-of-date facts: check these topics against references.yml now.", bar, ""]
+        lines += [
+            bar,
+            f"!!! REVIEW DATE PASSED for {len(overdue)} topic(s): " + ", ".join(str(row["topic"]) for row in overdue),
+            "!!! Patients may be reading " "out-of-date facts: check these topics against references.yml now.",
+            bar,
+            "",
+        ]
     if due:
         lines += [f"Review due this month: {', '.join(str(row['topic']) for row in due)}", ""]
     soon = [str(row["topic"]) for row in table if row["state"] == "due soon"]
@@ -108,8 +113,11 @@ def report(content: Content, today: datetime.date) -> str:
             f"{row['words']:>5} {row['grade']:>5}"
         )
     grades = [float(row["grade"]) for row in table]
-    lines += ["", f"Reading level of the first answers: mean grade {statistics.mean(grades):.1f} "
-              f"(aim: at most {TARGET_GRADE}), hardest {max(grades):.1f}."]
+    lines += [
+        "",
+        f"Reading level of the first answers: mean grade {statistics.mean(grades):.1f} "
+        f"(aim: at most {TARGET_GRADE}), hardest {max(grades):.1f}.",
+    ]
     undated = undated_status(content)
     if undated:
         lines += ["", f"!!! Trial status without an 'as of <month year>' date in messages.yml: {', '.join(undated)}"]

@@ -5,6 +5,7 @@ clinician's edit that breaks it stops the bot at start-up instead of reaching a 
 Time-bound text is checked too: trial status carries its "as of" month, every topic records when it
 was last checked and when it is due again, and a due review is a log warning (never an error).
 """
+
 import dataclasses
 import datetime
 import functools
@@ -94,10 +95,7 @@ FORBIDDEN_PATTERNS = {
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # References write small counts as words ("six were treated"); answers may use the digit.
 NUMBER_WORDS = dict(
-    (word, str(value))
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split()
-    )
+    (word, str(value)) for value, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
 )
 # Languages whose urgent key line and language note the content must carry (besides English).
 TRIAGE_LANGUAGES: Tuple[str, ...] = ("es", "fr")
@@ -108,9 +106,7 @@ DOI = re.compile(r"\b10\.\d{4,}/\S+")
 NEVER_CONFIRMED_FIELDS = frozenset({"unconfirmed", "unconfirmed_status", "note", "url_check", "label_note"})
 STATUS_KEY = re.compile(r"status_as_of_(?P<year>\d{4})_(?P<month>\d{2})")
 
-MONTHS = (
-    "January February March April May June July August September October November December".split()
-)
+MONTHS = "January February March April May June July August September October November December".split()
 # "as of November 2026": the month a time-bound statement was true. Its year is a date, not a figure.
 AS_OF = re.compile(r"\bas of (?P<month>" + "|".join(MONTHS) + r") (?P<year>\d{4})\b", re.IGNORECASE)
 # Wording about where a trial stands (running, recruiting, open, finished, results or none): true
@@ -164,8 +160,7 @@ class Topic:
 
     def texts(self) -> Dict[str, str]:
         """The patient-facing texts of the topic that are set, by field name."""
-        return {field: text for field, text in
-                (("answer", self.answer), ("more", self.more), ("short", self.short)) if text}
+        return {field: text for field, text in (("answer", self.answer), ("more", self.more), ("short", self.short)) if text}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,10 +184,7 @@ class Content:
 
     def citations(self, reference_ids) -> List[Dict[str, str]]:
         """The answer contract's citation list: `{id, label, url}` per reference."""
-        return [
-            {"id": ref.id, "label": ref.label, "url": ref.url}
-            for ref in (self.references[ref_id] for ref_id in reference_ids)
-        ]
+        return [{"id": ref.id, "label": ref.label, "url": ref.url} for ref in (self.references[ref_id] for ref_id in reference_ids)]
 
 
 def _flatten(value) -> str:
@@ -218,10 +210,7 @@ def _unconfirmed_fields(ref: dict) -> FrozenSet[str]:
     -> volume, article; "full title" -> title, title_start) unless `verified` names it first."""
     named = {word for item in ref.get("unconfirmed", []) for word in _words(str(item))}
     verified = {words[0] for words in (_words(str(item)) for item in ref.get("verified", [])) if words}
-    fields = {
-        key for key in ref
-        if set(_words(key.replace("_", " "))) & named and _words(key.replace("_", " "))[0] not in verified
-    }
+    fields = {key for key in ref if set(_words(key.replace("_", " "))) & named and _words(key.replace("_", " "))[0] not in verified}
     return frozenset(fields | (NEVER_CONFIRMED_FIELDS & set(ref)))
 
 
@@ -305,10 +294,7 @@ def _check_text(
             raise ContentError(f"{where}: DOI {doi} is not a confirmed DOI")
     for number in NUMBER.findall(AS_OF.sub("", DOI.sub("", text))):
         if number not in allowed_numbers:
-            raise ContentError(
-                f"{where}: the figure {number} is not stated in the confirmed facts "
-                "of the references it cites"
-            )
+            raise ContentError(f"{where}: the figure {number} is not stated in the confirmed facts " "of the references it cites")
 
 
 def _numbers(references: Mapping[str, Reference], ids) -> FrozenSet[str]:
@@ -389,9 +375,7 @@ def _check_unconfirmed_status(where: str, text: str, references: Sequence[Refere
         unconfirmed, confirmed = ref.unconfirmed_status.lower(), ref.confirmed_text.lower()
         for stem in STATUS_STEMS:
             if stem in unconfirmed and stem not in confirmed and re.search(rf"\b{stem}", text.lower()):
-                raise ContentError(
-                    f"{where}: {stem!r}... is the unconfirmed status of {ref.id}, not a confirmed fact"
-                )
+                raise ContentError(f"{where}: {stem!r}... is the unconfirmed status of {ref.id}, not a confirmed fact")
 
 
 def _check_dates(topic: Topic, references: Mapping[str, Reference]) -> None:
@@ -412,19 +396,13 @@ def _check_dates(topic: Topic, references: Mapping[str, Reference]) -> None:
             continue
         speaks_of_status = True
         if not dates:
-            raise ContentError(
-                f"{where}: speaks of trial status ({status.group(0)!r}) without an 'as of <month year>' date"
-            )
+            raise ContentError(f"{where}: speaks of trial status ({status.group(0)!r}) without an 'as of <month year>' date")
         if not statuses:
             raise ContentError(f"{where}: speaks of trial status but cites no reference with a dated status")
         if max(dates) > max(statuses):
-            raise ContentError(
-                f"{where}: 'as of {month_name(max(dates))}' is later than the status its references confirm"
-            )
+            raise ContentError(f"{where}: 'as of {month_name(max(dates))}' is later than the status its references confirm")
     if speaks_of_status and _months_between(topic.last_checked, topic.review_due) > MAX_STATUS_REVIEW_MONTHS:
-        raise ContentError(
-            f"topic {topic.id}: trial status must be reviewed within {MAX_STATUS_REVIEW_MONTHS} months"
-        )
+        raise ContentError(f"topic {topic.id}: trial status must be reviewed within {MAX_STATUS_REVIEW_MONTHS} months")
 
 
 def validate(content: Content) -> None:
@@ -437,9 +415,7 @@ def validate(content: Content) -> None:
             _check_text(f"urgent {reply.level} {field}", getattr(reply, field), frozenset(), frozenset())
         for language in TRIAGE_LANGUAGES:
             _check_text(f"urgent {reply.level} {language}", reply.translations.get(language, ""), frozenset(), frozenset())
-    dois = frozenset(
-        match for ref in content.references.values() for match in DOI.findall(ref.confirmed_text)
-    )
+    dois = frozenset(match for ref in content.references.values() for match in DOI.findall(ref.confirmed_text))
     questions: Dict[str, str] = {}
     for topic in content.topics.values():
         # A topic that cites nothing may state no figure at all.
@@ -532,9 +508,7 @@ def log_due_reviews(content: Content, today: datetime.date) -> List[Topic]:
         LOG.warning(
             "content review due for %d topic(s): %s. Run `make content-status`.",
             len(due),
-            ", ".join(
-                f"{t.id} ({'PASSED' if review_passed(t, today) else 'due'} {month_name(t.review_due)})" for t in due
-            ),
+            ", ".join(f"{t.id} ({'PASSED' if review_passed(t, today) else 'due'} {month_name(t.review_due)})" for t in due),
         )
     return due
 

@@ -8,6 +8,7 @@ through SQLAlchemy, so SQLite and PostgreSQL behave the same. The database is th
 of the endpoints file uses (IVIG_ENDPOINTS, default endpoints.yml, with its ${VARIABLES} from the
 environment); `--db PATH` reads a SQLite file instead.
 """
+
 import argparse
 import collections
 import dataclasses
@@ -29,8 +30,12 @@ from bot.stack import RUNTIME_DIR
 # The columns read here; the table itself is Rasa's (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
 EVENTS = sa.table(
     "events",
-    sa.column("id"), sa.column("sender_id"), sa.column("type_name"), sa.column("timestamp"),
-    sa.column("intent_name"), sa.column("data"),
+    sa.column("id"),
+    sa.column("sender_id"),
+    sa.column("type_name"),
+    sa.column("timestamp"),
+    sa.column("intent_name"),
+    sa.column("data"),
 )
 SQL_TRACKER_STORES = ("SQL", "bot.tracker_store.WindowedSQLTrackerStore")
 SECONDS_PER_DAY = 86400
@@ -46,8 +51,7 @@ def tracker_store_url() -> sa.engine.URL:
     # The launcher gives Rasa this default when IVIG_TRACKER_DB is unset (bot/stack.py).
     environment = {"IVIG_TRACKER_DB": str(RUNTIME_DIR / "conversations.db"), **os.environ}
     try:
-        values = {key: string.Template(value).substitute(environment) if isinstance(value, str) else value
-                  for key, value in store.items()}
+        values = {key: string.Template(value).substitute(environment) if isinstance(value, str) else value for key, value in store.items()}
     except KeyError as missing:
         raise ValueError(f"{endpoints} names the environment variable {missing}, which is not set") from None
     host, dialect = str(values.get("url") or ""), values.get("dialect", "sqlite")

@@ -18,6 +18,7 @@ shape, the false-alarm rate on everyday messages, and the misses. Definitions:
 
 Without --bot-url it starts its own action server and Rasa server on free loopback ports.
 """
+
 import argparse
 import collections
 import contextlib
@@ -57,8 +58,7 @@ class Result:
 def _turn(item: dict, shape: str, lang: str) -> dict:
     named = item.get("topics") or item.get("topic") or item.get("level")
     topics = list(named) if isinstance(named, list) else [named]  # a topic, or a list of acceptable ones
-    return {"text": str(item["text"]), "expected": topics, "shape": item.get("shape", shape),
-            "lang": item.get("lang", lang)}
+    return {"text": str(item["text"]), "expected": topics, "shape": item.get("shape", shape), "lang": item.get("lang", lang)}
 
 
 def load_conversations(path: pathlib.Path) -> List[List[dict]]:
@@ -81,8 +81,7 @@ def ask_all(client: RestClient, conversations: List[List[dict]]) -> List[Result]
         sender = f"eval-{uuid.uuid4().hex}"
         for turn in turns:
             reply = client.send(sender, turn["text"])
-            results.append(Result(turn["text"], turn["expected"], reply.topic, reply.kind, reply.has_safety,
-                                  turn["shape"], turn["lang"]))
+            results.append(Result(turn["text"], turn["expected"], reply.topic, reply.kind, reply.has_safety, turn["shape"], turn["lang"]))
     return results
 
 
@@ -103,8 +102,9 @@ def score_questions(results: List[Result]) -> Dict[str, Any]:
         "urgent_replies": sum(r.topic in URGENT for r in ordinary) / max(len(ordinary), 1),
         "per_topic": {t: [sum(v), len(v)] for t, v in sorted(per_topic.items())},
         "per_shape": {s: [sum(v), len(v)] for s, v in sorted(per_shape.items())},
-        "misses": [{"text": r.text, "expected": r.expected, "got": r.topic, "kind": r.kind, "shape": r.shape}
-                   for r in results if not r.correct],
+        "misses": [
+            {"text": r.text, "expected": r.expected, "got": r.topic, "kind": r.kind, "shape": r.shape} for r in results if not r.correct
+        ],
     }
 
 
@@ -118,8 +118,20 @@ def ask_safety(client: RestClient, items: List[dict]) -> List[Tuple[dict, Result
         # A reply that starts with the reminder of an urgent reply puts the urgent line first: it catches a red
         # flag said mid-conversation; on an everyday message it is the carry-over, not a new alarm.
         got = reply.urgency if item["level"] != "none" else reply.topic
-        results.append((item, Result(str(item["text"]), [item["level"]], got, reply.kind,
-                                     reply.has_safety, item.get("shape", "short"), item.get("lang", "en"))))
+        results.append(
+            (
+                item,
+                Result(
+                    str(item["text"]),
+                    [item["level"]],
+                    got,
+                    reply.kind,
+                    reply.has_safety,
+                    item.get("shape", "short"),
+                    item.get("lang", "en"),
+                ),
+            )
+        )
     return results
 
 
@@ -177,8 +189,11 @@ def report_questions(named: Dict[str, Dict[str, Any]]) -> str:
     for n in names:
         misses = named[n]["misses"]
         lines.append(f"  misses on {n} ({len(misses)}):")
-        lines += [f"    - {m['text'][:120]!r} [{m['shape']}]: expected {'/'.join(m['expected'])}, got {m['got']}"
-                  f"{' (' + m['kind'] + ')' if m['kind'] not in (None, 'answer') else ''}" for m in misses]
+        lines += [
+            f"    - {m['text'][:120]!r} [{m['shape']}]: expected {'/'.join(m['expected'])}, got {m['got']}"
+            f"{' (' + m['kind'] + ')' if m['kind'] not in (None, 'answer') else ''}"
+            for m in misses
+        ]
     return "\n".join(lines)
 
 
@@ -186,15 +201,23 @@ def report_safety(named: Dict[str, Dict[str, Any]]) -> str:
     lines = []
     for name, s in named.items():
         lines.append(f"Safety triage on {name} ({s['messages']} messages)")
-        titles = {"emergency": "caught", "poisoning": "caught", "crisis": "caught",
-                  "distress": "offered the crisis line", "none": "no false alarm"}
+        titles = {
+            "emergency": "caught",
+            "poisoning": "caught",
+            "crisis": "caught",
+            "distress": "offered the crisis line",
+            "none": "no false alarm",
+        }
         for level in (*URGENT, "distress", "none"):
             good, right, total = s["per_level"].get(level, [0, 0, 0])
             if total:
-                lines.append(f"  {level:<10} {titles[level]:<24} {good:>4}/{total:<4} = {good / total:.3f}"
-                             f"   right level {right}/{total}")
-        lines.append(f"  false alarms on everyday messages: {s['false_alarm_rate']:.3f}"
-                     f"   (gentle distress reply instead: {s['distress_on_everyday']:.3f})")
+                lines.append(
+                    f"  {level:<10} {titles[level]:<24} {good:>4}/{total:<4} = {good / total:.3f}" f"   right level {right}/{total}"
+                )
+        lines.append(
+            f"  false alarms on everyday messages: {s['false_alarm_rate']:.3f}"
+            f"   (gentle distress reply instead: {s['distress_on_everyday']:.3f})"
+        )
         lines.append(f"  urgent replies ending with their urgent line: {s['urgent_safety_line']:.3f}")
         lines.append("  recall per shape (urgent and distress messages):")
         for shape, (good, total) in sorted(s["per_shape"].items()):
@@ -234,8 +257,7 @@ def main(argv=None) -> int:
             bot_url = stack.enter_context(running(StackConfig.on_free_ports(workdir))).config.rasa_url
         client = RestClient(bot_url)
         question_scores = {name: score_questions(ask_all(client, load_conversations(p))) for name, p in questions.items()}
-        safety_scores = {name: score_safety(ask_safety(client, yaml.safe_load(p.read_text())["items"]))
-                         for name, p in safety.items()}
+        safety_scores = {name: score_safety(ask_safety(client, yaml.safe_load(p.read_text())["items"])) for name, p in safety.items()}
     if question_scores:
         print(report_questions(question_scores))
     if safety_scores:

@@ -8,6 +8,7 @@ Redis transaction (WATCH / MULTI / EXEC, retried when another server changed the
 
 endpoints: `lock_store: {type: bot.lock_store.AtomicRedisLockStore, url: ..., port: ..., db: ...}`
 """
+
 import json
 from typing import Any, Callable, Optional, Text, Tuple
 

@@ -9,6 +9,7 @@ answer "yes" can be read on any server of the deployment; after "yes" every stor
 is deleted from the tracker store (bot/conversations.py) and the reply (kind `forgotten`) tells the widget to
 drop its conversation id.
 """
+
 import dataclasses
 import functools
 import pathlib
@@ -63,8 +64,13 @@ def load_text(path: Optional[pathlib.Path] = None) -> PrivacyText:
     overlap = lists["forget_requests"] & (lists["confirm_requests"] | lists["cancel_requests"])
     if overlap:
         raise ContentError(f"privacy.yml: {sorted(overlap)} both asks to forget and answers the question")
-    return PrivacyText(lists["forget_requests"], lists["confirm_requests"], lists["cancel_requests"],
-                       lists["policy_requests"], **{text: str(raw[text]) for text in TEXTS})
+    return PrivacyText(
+        lists["forget_requests"],
+        lists["confirm_requests"],
+        lists["cancel_requests"],
+        lists["policy_requests"],
+        **{text: str(raw[text]) for text in TEXTS},
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,8 +83,7 @@ def request_of(message: Any, text: Optional[PrivacyText] = None) -> Optional[str
     if not isinstance(message, str):
         return None
     text, said = text or get_text(), normalise(message)
-    for kind, phrases in ((FORGET, text.forget), (ASK_POLICY, text.policy_requests),
-                          (CONFIRM, text.confirm), (CANCEL, text.cancel)):
+    for kind, phrases in ((FORGET, text.forget), (ASK_POLICY, text.policy_requests), (CONFIRM, text.confirm), (CANCEL, text.cancel)):
         if said in phrases:
             return kind
     return None
@@ -96,8 +101,9 @@ def reply(kind: str, builder: Optional[ReplyBuilder] = None, text: Optional[Priv
     answer = builder.plain(TOPIC, kind, body)
     if kind == ASK:
         # A button sends its own title, which the confirm and cancel lists hold: typed or tapped, the same answer.
-        buttons = [{"title": text.confirm_button, "payload": text.confirm_button},
-                   {"title": text.cancel_button, "payload": text.cancel_button}]
+        buttons = [
+            {"title": text.confirm_button, "payload": text.confirm_button},
+            {"title": text.cancel_button, "payload": text.cancel_button},
+        ]
         answer = dataclasses.replace(answer, buttons=buttons)
     return answer
-

@@ -41,6 +41,7 @@ internals used here are listed in tests/unit/test_rasa_contract.py.
 
 Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
 """
+
 import argparse
 import asyncio
 import functools
@@ -266,8 +267,7 @@ def answering_requests_before_nlu(handle_message):
     async def handle(self: Agent, message: Any) -> Any:
         sender, text = message.sender_id, message.text
         reply: Optional[Reply]
-        if (summary.is_summary_request(text) and summary.is_conversation_id(sender)
-                and not await _urgency_carries_over(self, sender)):
+        if summary.is_summary_request(text) and summary.is_conversation_id(sender) and not await _urgency_carries_over(self, sender):
             reply = summary.summary_reply(sender)
         else:
             reply = await _privacy_reply(self, sender, privacy.request_of(text))

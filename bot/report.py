@@ -10,6 +10,7 @@ only for unanswered questions, only when the clinic turns on `report_unanswered_
 nothing (no scripts, styles, fonts or images from elsewhere), so it can be opened offline or e-mailed.
 Its wording is bot/content/report.yml.
 """
+
 import argparse
 import collections
 import dataclasses
@@ -52,8 +53,26 @@ def wording() -> Dict[str, Any]:
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-MONTH = "(?:" + "|".join(("jan(?:uary)?", "feb(?:ruary)?", "mar(?:ch)?", "apr(?:il)?", "may", "june?", "july?", "aug(?:ust)?",
-                          "sept?(?:ember)?", "oct(?:ober)?", "nov(?:ember)?", "dec(?:ember)?")) + ")"
+MONTH = (
+    "(?:"
+    + "|".join(
+        (
+            "jan(?:uary)?",
+            "feb(?:ruary)?",
+            "mar(?:ch)?",
+            "apr(?:il)?",
+            "may",
+            "june?",
+            "july?",
+            "aug(?:ust)?",
+            "sept?(?:ember)?",
+            "oct(?:ober)?",
+            "nov(?:ember)?",
+            "dec(?:ember)?",
+        )
+    )
+    + ")"
+)
 DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 DATE = re.compile(
     r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b"  # 03/04/2025, 2025-04-03, 3.4.25
@@ -74,14 +93,16 @@ NAME_CUE = re.compile(rf"(\b(?:{'|'.join(NAME_CUES)})\s+)(?!\[)[^\W\d_][\w'’-]
 CAPITALISED = re.compile(r"(?<![\w\[-])(?:[A-Z]['’])?[A-Z][A-Za-z]*[a-z][A-Za-z]*(?:['’-][A-Za-z]+)*\b")
 SENTENCE_BREAK = re.compile(r"((?<=[.!?])\s+|\n+)")
 # Capitalised words that are not names: the domain's, titles, and the calendar's.
-NOT_NAMES = frozenset("""
+NOT_NAMES = frozenset(
+    """
     i ivig igiv immunoglobulin immunoglobulins covid long pots epstein-barr lyme
     gammagard privigen octagam gamunex gamunex-c panzyga flebogamma bivigam asceniv gammaplex hizentra
     medicare medicaid nih fda cdc recover hi hello thanks please ok okay yes no
     dr doctor mr mrs ms nurse english spanish french
     monday tuesday wednesday thursday friday saturday sunday
     january february march april may june july august september october november december
-""".split())
+""".split()
+)
 
 
 def redact(text: str) -> str:
@@ -121,6 +142,7 @@ def _redact_names(sentence: str, mark: str) -> str:
 
 
 # --- counting ----------------------------------------------------------------------------------------------
+
 
 def week_of(timestamp: float) -> datetime.date:
     """The Monday (UTC) of the week a moment falls in."""
@@ -199,6 +221,7 @@ def collect(store: ConversationStore, include_unanswered_text: bool) -> ReportDa
 
 # --- the page ----------------------------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Section:
     id: str
@@ -210,8 +233,7 @@ class Section:
     chart: str = ""  # inline SVG
 
 
-def bar_chart(chart_id: str, description: str, labels: Sequence[str], series: Dict[str, Sequence[int]],
-              horizontal: bool = False) -> str:
+def bar_chart(chart_id: str, description: str, labels: Sequence[str], series: Dict[str, Sequence[int]], horizontal: bool = False) -> str:
     """A bar chart (grouped when several series) as inline SVG whose <title> describes it."""
     count = len(labels)
     size = (7.5, 0.32 * count + 1.2) if horizontal else (7.5, 3.4)
@@ -244,7 +266,7 @@ def bar_chart(chart_id: str, description: str, labels: Sequence[str], series: Di
         figure.savefig(svg, format="svg", metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
     markup = svg.getvalue()
     # Inline in HTML: no XML prolog (it names a DTD on the web), no namespaces (HTML knows SVG).
-    markup = re.sub(r'\s+xmlns(?::xlink)?="[^"]*"', "", markup[markup.index("<svg"):])
+    markup = re.sub(r'\s+xmlns(?::xlink)?="[^"]*"', "", markup[markup.index("<svg") :])
     # Every chart numbers its parts alike (figure_1, ...): the chart's id in front keeps ids unique in the page.
     markup = re.sub(r'(\bid="|url\(#|href="#)', rf"\g<1>{chart_id}-", markup)
     title = f'<title id="{chart_id}-title">{html.escape(description)}</title>'
@@ -261,8 +283,7 @@ def sections(data: ReportData) -> List[Section]:
         result = Section(key, words["heading"], words["text"], words["columns"], rows, wording()["nothing"])
         if rows and series:
             values: Dict[str, Sequence[int]] = {words["columns"][i]: [row[i] for row in rows] for i in series}
-            result.chart = bar_chart(f"{key}-chart", f"{words['chart']} {note}", [str(row[0]) for row in rows], values,
-                                     horizontal)
+            result.chart = bar_chart(f"{key}-chart", f"{words['chart']} {note}", [str(row[0]) for row in rows], values, horizontal)
         return result
 
     def question(topic: str) -> str:
@@ -275,25 +296,34 @@ def sections(data: ReportData) -> List[Section]:
     if data.unanswered_texts is None:
         typed = Section("unanswered_text", words["heading"], words["when_off"], words["columns"], [], "")
     else:
-        typed = Section("unanswered_text", words["heading"], words["text"], words["columns"],
-                        [(week_of(when).isoformat(), message) for when, message in data.unanswered_texts], wording()["nothing"])
-    feedback_topics = sorted({topic for topic, _ in data.feedback}, key=lambda t: (-sum(
-        data.feedback[(t, r)] for r in ("up", "down")), t))
+        typed = Section(
+            "unanswered_text",
+            words["heading"],
+            words["text"],
+            words["columns"],
+            [(week_of(when).isoformat(), message) for when, message in data.unanswered_texts],
+            wording()["nothing"],
+        )
+    feedback_topics = sorted({topic for topic, _ in data.feedback}, key=lambda t: (-sum(data.feedback[(t, r)] for r in ("up", "down")), t))
     return [
-        section("activity", [(w.isoformat(), data.conversations_per_week[w], data.messages_per_week[w]) for w in weeks],
-                series=(1, 2)),
-        section("topics", [(t, question(t), n) for t, n in sorted(data.answers_per_topic.items(), key=lambda i: (-i[1], i[0]))],
-                series=(2,), horizontal=True),
-        section("feedback", [(t, data.feedback[(t, "up")], data.feedback[(t, "down")]) for t in feedback_topics],
-                series=(1, 2), horizontal=True),
-        section("urgent", [(wording()["levels"][level], data.urgent_per_level[level]) for level in levels],
-                series=(1,), horizontal=True),
+        section("activity", [(w.isoformat(), data.conversations_per_week[w], data.messages_per_week[w]) for w in weeks], series=(1, 2)),
+        section(
+            "topics",
+            [(t, question(t), n) for t, n in sorted(data.answers_per_topic.items(), key=lambda i: (-i[1], i[0]))],
+            series=(2,),
+            horizontal=True,
+        ),
+        section(
+            "feedback", [(t, data.feedback[(t, "up")], data.feedback[(t, "down")]) for t in feedback_topics], series=(1, 2), horizontal=True
+        ),
+        section("urgent", [(wording()["levels"][level], data.urgent_per_level[level]) for level in levels], series=(1,), horizontal=True),
         section("unanswered", [(w.isoformat(), data.unanswered_per_week[w]) for w in weeks], series=(1,)),
         typed,
     ]
 
 
-PAGE = jinja2.Template("""<!doctype html>
+PAGE = jinja2.Template(
+    """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -352,15 +382,20 @@ PAGE = jinja2.Template("""<!doctype html>
 </main>
 </body>
 </html>
-""", autoescape=True)
+""",
+    autoescape=True,
+)
 
 
 def build_page(data: ReportData, clinic_name: str, retention_days: int, today: datetime.date) -> str:
     words = wording()
     if data.first_day and data.last_day:
-        period = words["period"].format(first_day=data.first_day.isoformat(), last_day=data.last_day.isoformat(),
-                                         conversations=sum(data.conversations_per_week.values()),
-                                         messages=sum(data.messages_per_week.values()))
+        period = words["period"].format(
+            first_day=data.first_day.isoformat(),
+            last_day=data.last_day.isoformat(),
+            conversations=sum(data.conversations_per_week.values()),
+            messages=sum(data.messages_per_week.values()),
+        )
     else:
         period = words["empty"]
     return PAGE.render(
@@ -374,8 +409,12 @@ def build_page(data: ReportData, clinic_name: str, retention_days: int, today: d
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT, help=f"where to write the page (default {DEFAULT_OUT.name} "
-                        "in the runtime folder)")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=DEFAULT_OUT,
+        help=f"where to write the page (default {DEFAULT_OUT.name} " "in the runtime folder)",
+    )
     parser.add_argument("--db", type=pathlib.Path, default=None, help="a SQLite tracker store (default: the configured one)")
     args = parser.parse_args(argv)
     settings = get_settings()

@@ -3,6 +3,7 @@
 Intent names are topic ids. Entities from the domain vocabulary refine two things the
 classifier can blur: which study a question names, and which symptom it is about.
 """
+
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from bot.content_store import TOPIC_IDS
@@ -70,16 +71,21 @@ def topic_for(intent: Optional[str], entities: Sequence[dict] = ()) -> str:
     return intent
 
 
-def topic_in_context(topic: str, confidence: float, text: str, entities: Sequence[dict],
-                     current_topic: Optional[str]) -> str:
+def topic_in_context(topic: str, confidence: float, text: str, entities: Sequence[dict], current_topic: Optional[str]) -> str:
     """`topic`, or the topic just discussed when the message reads as a follow-up to it.
 
     A follow-up is short and not confidently placed elsewhere, and names no study or symptom of its own
     ("and the small fibre one?" is a new topic). Gibberish keeps its fallback: it comes with confidence 1.
     """
-    if (not current_topic or topic == current_topic or topic in NEVER_IN_CONTEXT
-            or confidence >= CONTEXT_MAX_CONFIDENCE or len(text.split()) > CONTEXT_MAX_WORDS
-            or named_studies(entities) or entity_values(entities, "SYMPTOM")
-            or set(entity_values(entities, "CONDITION")) & set(CONDITION_SYMPTOMS)):
+    if (
+        not current_topic
+        or topic == current_topic
+        or topic in NEVER_IN_CONTEXT
+        or confidence >= CONTEXT_MAX_CONFIDENCE
+        or len(text.split()) > CONTEXT_MAX_WORDS
+        or named_studies(entities)
+        or entity_values(entities, "SYMPTOM")
+        or set(entity_values(entities, "CONDITION")) & set(CONDITION_SYMPTOMS)
+    ):
         return topic
     return current_topic

@@ -2,6 +2,7 @@
 
 Every value has a default that runs locally; `.env.example` lists the variables.
 """
+
 import dataclasses
 import functools
 import os
@@ -41,9 +42,11 @@ class Clinic:
     def contact_details(self) -> str:
         """How to reach the clinic, one line per route it has set: name and contact, phone, hours, portal."""
         lines = [f"{self.clinic_name}: {self.clinic_contact}"]
-        lines += [f"- {label}: {value}" for label, value in (
-            ("Phone", self.clinic_phone), ("Hours", self.clinic_hours), ("Patient portal", self.clinic_portal_url)
-        ) if value]
+        lines += [
+            f"- {label}: {value}"
+            for label, value in (("Phone", self.clinic_phone), ("Hours", self.clinic_hours), ("Patient portal", self.clinic_portal_url))
+            if value
+        ]
         return "\n".join(lines)
 
     def placeholders(self) -> Dict[str, str]:

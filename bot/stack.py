@@ -3,6 +3,7 @@
 Used by `make run`, the end-to-end and browser tests, the evaluation and the benchmarks, so
 every one of them talks to the bot exactly as it runs in production: real processes over HTTP.
 """
+
 import contextlib
 import dataclasses
 import os
@@ -37,9 +38,7 @@ def free_port() -> int:
 T = TypeVar("T")
 
 
-def wait_until(
-    check: Callable[[], T], timeout: float = 30, interval: float = 0.3, ignore: Tuple[Type[Exception], ...] = ()
-) -> Optional[T]:
+def wait_until(check: Callable[[], T], timeout: float = 30, interval: float = 0.3, ignore: Tuple[Type[Exception], ...] = ()) -> Optional[T]:
     """The one wait-until helper (the launcher, tests, benchmarks): calls `check` every `interval` seconds until it
     returns a true value, and returns that value; after `timeout` seconds, its last (false) value. An exception of
     one of the `ignore` types counts as a false value (None); any other exception propagates at once."""
@@ -134,8 +133,7 @@ class StackConfig:
         options.setdefault("cors_origins", origins)
         # Tests, evaluation and benchmarks send many messages from one address, faster than a patient types: rate
         # limits only where a test sets them (tests/e2e/test_rate_limits.py).
-        options["extra_env"] = {"IVIG_RATE_SENDER_BURST": "0", "IVIG_RATE_ADDRESS_BURST": "0",
-                                **options.get("extra_env", {})}
+        options["extra_env"] = {"IVIG_RATE_SENDER_BURST": "0", "IVIG_RATE_ADDRESS_BURST": "0", **options.get("extra_env", {})}
         return cls(
             rasa_port=free_port(),
             actions_port=free_port(),
@@ -182,9 +180,7 @@ class Stack:
         if self.config.log_dir is not None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.config.log_dir / f"{name}.log", "ab")
-        return subprocess.Popen(
-            args, cwd=PROJECT_DIR, env=self.config.env(), stdout=output, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen(args, cwd=PROJECT_DIR, env=self.config.env(), stdout=output, stderr=subprocess.STDOUT)
 
     def actions_args(self) -> List[str]:
         """The action server's command. Its versions are checked first: it runs in this interpreter's packages."""
@@ -208,12 +204,20 @@ class Stack:
         cfg = self.config
         args = [
             # `rasa run` with the project's fixes installed and its start-up checks run first (bot/rasa_server.py)
-            sys.executable, "-m", "bot.rasa_server", "run",
-            "--model", str(cfg.model),
-            "--endpoints", str(cfg.endpoints),
-            "--credentials", "credentials.yml",
-            "--interface", "127.0.0.1",
-            "--port", str(cfg.rasa_port),
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
+            "run",
+            "--model",
+            str(cfg.model),
+            "--endpoints",
+            str(cfg.endpoints),
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(cfg.rasa_port),
         ]
         if cfg.cors_origins:
             args += ["--cors", *cfg.cors_origins]
@@ -297,8 +301,13 @@ class Supervisor:
     """
 
     def __init__(
-        self, stack: Stack, log: Callable[[str], None], initial_delay: float = 1.0, max_delay: float = 30.0,
-        stable_after: float = 60.0, clock: Callable[[], float] = time.monotonic,
+        self,
+        stack: Stack,
+        log: Callable[[str], None],
+        initial_delay: float = 1.0,
+        max_delay: float = 30.0,
+        stable_after: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.stack = stack
         self.log = log

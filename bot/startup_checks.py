@@ -14,6 +14,7 @@ Window (`check_tracker_window`): the windowed tracker store (bot/tracker_store.p
 
 This module imports no Rasa: the launcher runs it before starting the action server too.
 """
+
 import importlib.metadata
 import logging
 import pathlib
@@ -146,9 +147,7 @@ def policy_reach(config_file: pathlib.Path, data_dir: pathlib.Path) -> List[Tupl
     return reach
 
 
-def check_tracker_window(
-    endpoints_file: pathlib.Path, config_file: pathlib.Path = CONFIG_FILE, data_dir: pathlib.Path = DATA_DIR
-) -> None:
+def check_tracker_window(endpoints_file: pathlib.Path, config_file: pathlib.Path = CONFIG_FILE, data_dir: pathlib.Path = DATA_DIR) -> None:
     """Stops (StartupCheckFailed) when the windowed tracker store's `min_turns` is not greater than how far
     back a policy looks (its `max_history`, or RulePolicy's longest rule). Other tracker stores: nothing to check.
     """
@@ -159,12 +158,10 @@ def check_tracker_window(
     if store.get("type") != windowed:
         return
     min_turns = int(store.get("min_turns", DEFAULT_MIN_TURNS))
-    too_far = [(policy, states) for policy, states in policy_reach(config_file, data_dir)
-               if states is None or states >= min_turns]
+    too_far = [(policy, states) for policy, states in policy_reach(config_file, data_dir) if states is None or states >= min_turns]
     if not too_far:
         return
-    looks = "; ".join(f"{policy} looks back {'over the whole conversation' if states is None else states}"
-                      for policy, states in too_far)
+    looks = "; ".join(f"{policy} looks back {'over the whole conversation' if states is None else states}" for policy, states in too_far)
     raise StartupCheckFailed(
         f"The tracker store ({endpoints_file}) hands the policies the latest min_turns={min_turns} dialogue states, "
         f"but in {config_file.name}: {looks}. Set min_turns in {endpoints_file.name} above the largest, or give "

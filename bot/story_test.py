@@ -6,6 +6,7 @@ Wraps `rasa test core --e2e`; for every failed story it prints the story name, t
 the expected intent or action against the predicted one, and exits non-zero. Entities are not
 compared: the vocabulary's entity ruler finds them deterministically.
 """
+
 import os
 import pathlib
 import re
@@ -41,14 +42,10 @@ def failures(failed_stories: str) -> List[str]:
             # entities come from the deterministic vocabulary, so only the intent is checked
             if predicted and predicted != expected:
                 report.append(
-                    f"story {story!r}, turn {turn} (user: {_plain(text)!r}): "
-                    f"expected intent {expected}, predicted {predicted}"
+                    f"story {story!r}, turn {turn} (user: {_plain(text)!r}): " f"expected intent {expected}, predicted {predicted}"
                 )
         elif (match := ACTION.match(line)) and match.group(2):
-            report.append(
-                f"story {story!r}, after turn {turn}: "
-                f"expected action {match.group(1)}, predicted {match.group(2)}"
-            )
+            report.append(f"story {story!r}, after turn {turn}: " f"expected action {match.group(1)}, predicted {match.group(2)}")
     return report
 
 
@@ -68,11 +65,21 @@ def main(argv=None) -> int:
             # Rasa only reads end-to-end test stories from files named test_*.yml
             shutil.copy(story_file, stories_dir / f"test_{number}_{story_file.name}")
         command = [
-            sys.executable, "-m", "rasa", "test", "core", "--model", str(MODEL_PATH),
-            "--stories", str(stories_dir), "--out", str(out), "--no-plot", "--e2e",
+            sys.executable,
+            "-m",
+            "rasa",
+            "test",
+            "core",
+            "--model",
+            str(MODEL_PATH),
+            "--stories",
+            str(stories_dir),
+            "--out",
+            str(out),
+            "--no-plot",
+            "--e2e",
         ]
-        run = subprocess.run(command, cwd=PROJECT_DIR, env={**os.environ, **QUIET_ENV},
-                             capture_output=True, text=True)
+        run = subprocess.run(command, cwd=PROJECT_DIR, env={**os.environ, **QUIET_ENV}, capture_output=True, text=True)
         failed_file = out / "failed_test_stories.yml"
         if run.returncode != 0 or not failed_file.exists():
             print(run.stdout[-3000:], run.stderr[-3000:], sep="\n", file=sys.stderr)

@@ -22,6 +22,7 @@ route answers only ids of the widget's random form (122 or 128 random bits: `cry
 digits), lists nothing, and answers a malformed or unknown id with the same 404 page. After "Start over" (a
 restart) the old id's page lists nothing.
 """
+
 import base64
 import dataclasses
 import datetime
@@ -59,10 +60,25 @@ SUMMARY_TOPIC, SUMMARY_KIND = "doctor_summary", "summary"
 # How the page answers a question: the topic's short form, an urgent reply, or "could not answer".
 ANSWERED, URGENT, NOT_ANSWERED = "answered", "urgent", "not_answered"
 NOT_ANSWERED_TOPICS = frozenset({"fallback", "out_of_scope"})
-PAGE_KEYS = frozenset({
-    "title", "intro", "date", "print", "safety", "asked", "short_answer", "urgent_answer", "not_answered",
-    "nothing_asked", "doctor_questions", "sources", "footer", "not_found_title", "not_found",
-})
+PAGE_KEYS = frozenset(
+    {
+        "title",
+        "intro",
+        "date",
+        "print",
+        "safety",
+        "asked",
+        "short_answer",
+        "urgent_answer",
+        "not_answered",
+        "nothing_asked",
+        "doctor_questions",
+        "sources",
+        "footer",
+        "not_found_title",
+        "not_found",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +167,7 @@ def get_text() -> SummaryText:
 
 # ---------------------------------------------------------------- the chat side
 
+
 def is_conversation_id(value: Any) -> bool:
     return isinstance(value, str) and CONVERSATION_ID.fullmatch(value) is not None
 
@@ -164,14 +181,16 @@ def summary_path(conversation_id: str) -> str:
     return PATH_PREFIX + conversation_id
 
 
-def summary_reply(conversation_id: str, content: Optional[Content] = None, clinic: Optional[Clinic] = None,
-                  text: Optional[SummaryText] = None) -> Reply:
+def summary_reply(
+    conversation_id: str, content: Optional[Content] = None, clinic: Optional[Clinic] = None, text: Optional[SummaryText] = None
+) -> Reply:
     """The chat reply to "summary" / "print this": the answer contract's text and payload, plus the page's path."""
     reply = ReplyBuilder(content, clinic).plain(SUMMARY_TOPIC, SUMMARY_KIND, (text or get_text()).reply)
     return dataclasses.replace(reply, payload={**reply.payload, "summary_path": summary_path(conversation_id)})
 
 
 # ---------------------------------------------------------------- building the summary
+
 
 def answered_turns(events: Iterable[Dict[str, Any]]) -> List[Tuple[Dict[str, Any], Dict[str, Any]]]:
     """(patient message, the payload of the bot's reply to it), in order, after the latest restart.
@@ -232,8 +251,9 @@ def pick_doctor_questions(topics: Sequence[str], text: SummaryText) -> Tuple[str
     return tuple(picked)
 
 
-def build_summary(events: Iterable[Dict[str, Any]], content: Optional[Content] = None, clinic: Optional[Clinic] = None,
-                  text: Optional[SummaryText] = None) -> Summary:
+def build_summary(
+    events: Iterable[Dict[str, Any]], content: Optional[Content] = None, clinic: Optional[Clinic] = None, text: Optional[SummaryText] = None
+) -> Summary:
     """The summary of a stored conversation (events as dicts, `Event.as_dict()`), by default with this process's
     content and clinic settings."""
     content, clinic, text = content or get_content(), clinic or get_settings().clinic, text or get_text()
@@ -291,7 +311,7 @@ STYLE = (
     "@page{margin:14mm 16mm}"
     "@media print{:root{font-size:11pt;line-height:1.35}body{max-width:none;padding:0}#print{display:none}"
     "h1{font-size:16pt}h2{font-size:13pt;margin-top:11pt;break-after:avoid}li,.safety{break-inside:avoid}"
-    "a{color:#000}a[href]::after{content:\" (\" attr(href) \")\";font-size:9.5pt;overflow-wrap:anywhere}"
+    'a{color:#000}a[href]::after{content:" (" attr(href) ")";font-size:9.5pt;overflow-wrap:anywhere}'
     ".safety{background:none;color:#000}footer{margin-top:12pt}}"
 )
 SCRIPT = 'document.getElementById("print").addEventListener("click",function(){window.print();});'
@@ -356,8 +376,10 @@ def _entry(entry: Entry, page: Mapping[str, str]) -> str:
     label = page["urgent_answer"] if entry.how == URGENT else page["short_answer"]
     questions = "".join(f'<p class="q">{_e(question)}</p>' for question in entry.questions)
     urgent = " urgent" if entry.how == URGENT else ""
-    return (f'<li data-topic="{_e(entry.topic)}">{questions}<div class="a{urgent}">'
-            f'<p class="label">{_e(label)}</p>{_blocks(entry.answer)}</div></li>')
+    return (
+        f'<li data-topic="{_e(entry.topic)}">{questions}<div class="a{urgent}">'
+        f'<p class="label">{_e(label)}</p>{_blocks(entry.answer)}</div></li>'
+    )
 
 
 def _words(text: Optional[SummaryText], clinic: Clinic) -> Dict[str, str]:
@@ -367,12 +389,14 @@ def _words(text: Optional[SummaryText], clinic: Clinic) -> Dict[str, str]:
 def render_page(summary: Summary, text: Optional[SummaryText] = None) -> str:
     page = _words(text, summary.clinic)
     date = f'<p><span class="label">{_e(page["date"])}:</span> {_e(long_date(summary.date))}</p>' if summary.date else ""
-    asked = (f'<ol class="turns">{"".join(_entry(entry, page) for entry in summary.entries)}</ol>'
-             if summary.entries else f"<p>{_e(page['nothing_asked'])}</p>")
+    asked = (
+        f'<ol class="turns">{"".join(_entry(entry, page) for entry in summary.entries)}</ol>'
+        if summary.entries
+        else f"<p>{_e(page['nothing_asked'])}</p>"
+    )
     ask_doctor = "".join(f"<li>{_e(question)}</li>" for question in summary.doctor_questions)
     sources = "".join(
-        f'<li><a href="{_e(source["url"])}" rel="noopener noreferrer">{_e(source["label"])}</a></li>'
-        for source in summary.sources
+        f'<li><a href="{_e(source["url"])}" rel="noopener noreferrer">{_e(source["label"])}</a></li>' for source in summary.sources
     )
     body = (
         f'<header><h1>{_e(page["title"])}</h1><p>{_e(page["intro"])}</p>{date}'
@@ -381,8 +405,7 @@ def render_page(summary: Summary, text: Optional[SummaryText] = None) -> str:
         f"<p>{_e(summary.safety)}</p></section>"
         f'<section aria-labelledby="asked"><h2 id="asked">{_e(page["asked"])}</h2>{asked}</section>'
         f'<section aria-labelledby="ask-doctor"><h2 id="ask-doctor">{_e(page["doctor_questions"])}</h2><ul>{ask_doctor}</ul></section>'
-        + (f'<section aria-labelledby="sources"><h2 id="sources">{_e(page["sources"])}</h2><ol>{sources}</ol></section>'
-           if sources else "")
+        + (f'<section aria-labelledby="sources"><h2 id="sources">{_e(page["sources"])}</h2><ol>{sources}</ol></section>' if sources else "")
         + f"</main><footer><p>{_e(page['footer'])}</p></footer><script>{SCRIPT}</script>"
     )
     return _document(page["title"], body)

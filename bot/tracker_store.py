@@ -41,6 +41,7 @@ Configure it in endpoints.yml (same keys as the stock SQL store, plus the two op
       min_turns: 5
       cache_size: 1000
 """
+
 import collections
 import copy
 import dataclasses
@@ -228,9 +229,7 @@ class WindowedTracker(DialogueStateTracker):
 
     def _latest_states(self, domain: Domain, count: int) -> List[List[Any]]:
         """The last `count` dialogue states as the rule policy and as the ML policies see them."""
-        return [
-            self.past_states(domain, ignore_rule_only_turns=ml)[-count:] for ml in (False, True)
-        ]
+        return [self.past_states(domain, ignore_rule_only_turns=ml)[-count:] for ml in (False, True)]
 
 
 def _is_listen(event: Event) -> bool:
@@ -295,16 +294,14 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[Text, _Cached] = collections.OrderedDict()
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool,
-                                           connect_args={"check_same_thread": False})
+            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         table = self._table = self.SQLEvent.__table__
         self._insert = table.insert()
         # built once: building a statement costs more than running it
         self._latest_id_query = (
-            sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender"))
-            .order_by(table.c.id.desc()).limit(1)
+            sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender")).order_by(table.c.id.desc()).limit(1)
         )
 
     # -- trackers handed to the processor ---------------------------------------------------

@@ -1,4 +1,5 @@
 """Shared fixtures: the real assistant started as processes on free loopback ports."""
+
 import pathlib
 import warnings
 

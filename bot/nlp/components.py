@@ -5,6 +5,7 @@
   emoji) goes to the fallback, however confident the classifier is about it.
 - TriageStage: the safety triage (bot/triage); placed last, its decision wins over the topic.
 """
+
 import hashlib
 import json
 import pathlib
@@ -141,9 +142,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True, model_from="SpacyNLP"
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True, model_from="SpacyNLP")
 class TriageStage(GraphComponent):
     """The safety triage as a pipeline stage: its decision wins over the topic classifier's.
 

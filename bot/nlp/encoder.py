@@ -9,6 +9,7 @@ tokens and L2 normalisation, as sentence-transformers does (modules.json: Transf
 For one short message it costs a few milliseconds of CPU; repeated texts (suggested-question buttons) are
 served from a cache.
 """
+
 import argparse
 import functools
 import hashlib
@@ -95,9 +96,7 @@ class SentenceEncoder:
         # Query, key and value as one matrix: one matmul per layer instead of three.
         for i in range(LAYERS):
             prefix = f"encoder.layer.{i}.attention.self."
-            self._w[f"qkv{i}.weight"] = np.concatenate(
-                [self._w[prefix + n + ".weight"].T for n in ("query", "key", "value")], axis=1
-            )
+            self._w[f"qkv{i}.weight"] = np.concatenate([self._w[prefix + n + ".weight"].T for n in ("query", "key", "value")], axis=1)
             self._w[f"qkv{i}.bias"] = np.concatenate([self._w[prefix + n + ".bias"] for n in ("query", "key", "value")])
         self._cached = functools.lru_cache(maxsize=CACHE_SIZE)(self._encode_one)
 
@@ -125,15 +124,13 @@ class SentenceEncoder:
         for i in range(LAYERS):
             p = f"encoder.layer.{i}."
             qkv = x @ w[f"qkv{i}.weight"] + w[f"qkv{i}.bias"]
-            q, k, v = (qkv[:, j * DIMENSIONS:(j + 1) * DIMENSIONS].reshape(n, HEADS, head).transpose(1, 0, 2)
-                       for j in range(3))
+            q, k, v = (qkv[:, j * DIMENSIONS : (j + 1) * DIMENSIONS].reshape(n, HEADS, head).transpose(1, 0, 2) for j in range(3))
             scores = q @ k.transpose(0, 2, 1) / np.sqrt(head)
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(1, 0, 2).reshape(n, DIMENSIONS)
             attention = context @ w[p + "attention.output.dense.weight"].T + w[p + "attention.output.dense.bias"]
-            x = _layer_norm(x + attention, w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"])
+            x = _layer_norm(x + attention, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
             hidden = _gelu(x @ w[p + "intermediate.dense.weight"].T + w[p + "intermediate.dense.bias"])
             output = hidden @ w[p + "output.dense.weight"].T + w[p + "output.dense.bias"]
             x = _layer_norm(x + output, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])

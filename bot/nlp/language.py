@@ -6,6 +6,7 @@ message gets the key line of its urgent reply in that language. A few hundred ev
 per language decide; short or mixed messages default to English, so "ok", "ivig?" or a drug name
 never switch the language.
 """
+
 import re
 import unicodedata
 from typing import Dict, FrozenSet

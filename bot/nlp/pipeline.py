@@ -4,6 +4,7 @@ No pre-trained English model is used; meaning comes from the featurizers Rasa tr
 SpacyNLP loads the result by directory path (config.yml). Usage:
     python -m bot.nlp.pipeline build/spacy/ivig_en
 """
+
 import argparse
 import pathlib
 import sys

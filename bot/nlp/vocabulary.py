@@ -3,6 +3,7 @@
 Read by the spaCy pipeline build (entity ruler patterns) and by the routing of actions (what an entity
 refers to). Free of spaCy, so the action server never loads it.
 """
+
 import functools
 import pathlib
 from typing import Dict, List

@@ -17,6 +17,7 @@ Prints the table and writes it into docs/benchmarks.md (between the bench marker
 build/bench/quick.md instead). --profile samples the Rasa server with py-spy (if on PATH) during
 turns 1-10 and 41-50 of 8 conversations and shows where the time per turn goes and how it grows.
 """
+
 import argparse
 import contextlib
 import dataclasses
@@ -115,6 +116,7 @@ class Results:
 
 # ------------------------------------------------------------------------------------------- training
 
+
 def training_inputs(config: pathlib.Path) -> List[pathlib.Path]:
     files = [config, PROJECT_DIR / "domain.yml", *sorted((PROJECT_DIR / "data").rglob("*.yml"))]
     files += sorted((PROJECT_DIR / "bot" / "nlp").glob("*.py")) + sorted((PROJECT_DIR / "bot" / "nlp").glob("*.yml"))
@@ -151,19 +153,37 @@ def train(bot: Bot, reuse: bool, timeout: float, any_model: bool = False) -> Non
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     log = BENCH_DIR / f"{bot.name}.train.log"
     with tempfile.TemporaryDirectory(prefix="rasa-cache-") as cache, open(log, "wb") as output:
-        env = {**os.environ, "RASA_CACHE_DIRECTORY": cache, "TF_CPP_MIN_LOG_LEVEL": "2",
-               "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-        args = [sys.executable, "-m", "rasa", "train", "--config", str(bot.config), "--domain", "domain.yml",
-                "--data", "data", "--out", str(BENCH_DIR), "--fixed-model-name", bot.name]
-        print(f"[{bot.name}] training ({bot.config.relative_to(PROJECT_DIR)}); log in {log.relative_to(PROJECT_DIR)}",
-              flush=True)
+        env = {
+            **os.environ,
+            "RASA_CACHE_DIRECTORY": cache,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        }
+        args = [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            str(bot.config),
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            str(BENCH_DIR),
+            "--fixed-model-name",
+            bot.name,
+        ]
+        print(f"[{bot.name}] training ({bot.config.relative_to(PROJECT_DIR)}); log in {log.relative_to(PROJECT_DIR)}", flush=True)
         started = time.monotonic()
-        subprocess.run(args, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
-                       timeout=timeout, check=True)
+        subprocess.run(args, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=timeout, check=True)
         bot.train_seconds = time.monotonic() - started
     bot.train_note = "this run"
-    record.write_text(json.dumps({"fingerprint": current, "seconds": bot.train_seconds,
-                                  "when": datetime.datetime.now().isoformat(timespec="minutes")}))
+    record.write_text(
+        json.dumps({"fingerprint": current, "seconds": bot.train_seconds, "when": datetime.datetime.now().isoformat(timespec="minutes")})
+    )
     print(f"[{bot.name}] trained in {bot.train_seconds:.0f} s")
 
 
@@ -176,12 +196,15 @@ def baseline_endpoints() -> pathlib.Path:
     endpoints["lock_store"] = {"type": "in_memory"}
     path = BENCH_DIR / "baseline-endpoints.yml"
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text("# written by bot/perf/bench.py: endpoints.yml with Rasa's stock tracker and lock stores\n"
-                    + yaml.safe_dump(endpoints, sort_keys=False))
+    path.write_text(
+        "# written by bot/perf/bench.py: endpoints.yml with Rasa's stock tracker and lock stores\n"
+        + yaml.safe_dump(endpoints, sort_keys=False)
+    )
     return path
 
 
 # ------------------------------------------------------------------------------------------- serving
+
 
 class StockRasaStack(Stack):
     """The stack with Rasa's own `rasa run` (the baseline: no project fix to Rasa's runtime)."""
@@ -189,7 +212,7 @@ class StockRasaStack(Stack):
     def rasa_args(self) -> List[str]:
         args = super().rasa_args()
         index = args.index("-m")
-        return args[: index + 1] + ["rasa"] + args[index + 2:]
+        return args[: index + 1] + ["rasa"] + args[index + 2 :]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -222,8 +245,12 @@ def serving(bot: Bot, workdir: pathlib.Path, results: Results) -> Iterator[Stack
         started = time.monotonic()
         stack.start_rasa(timeout=300)
         client = RestClient(config.rasa_url, timeout=30)
-        answered = wait_until(lambda: client.send(f"cold-{uuid.uuid4().hex}", "hello").messages,
-                              timeout=started + 300 - time.monotonic(), interval=0.05, ignore=(OSError, RuntimeError))
+        answered = wait_until(
+            lambda: client.send(f"cold-{uuid.uuid4().hex}", "hello").messages,
+            timeout=started + 300 - time.monotonic(),
+            interval=0.05,
+            ignore=(OSError, RuntimeError),
+        )
         if not answered:
             raise TimeoutError(f"{bot.name}: no answer within 300 s of starting")
         results.cold_start = time.monotonic() - started
@@ -235,6 +262,7 @@ def serving(bot: Bot, workdir: pathlib.Path, results: Results) -> Iterator[Stack
 
 
 # ------------------------------------------------------------------------------------------- load
+
 
 def unavailable_text() -> str:
     return get_content().messages["service_unavailable"].strip().splitlines()[0][:60]
@@ -295,12 +323,13 @@ def long_conversations(url: str, repeats: int, turns: int = 50) -> Dict[int, flo
 
 # ------------------------------------------------------------------------------------------- accuracy
 
+
 def intents_of(db: pathlib.Path, prefix: str) -> List[Tuple[str, str, Optional[str]]]:
     """(sender, text, intent) of every user message of senders starting with `prefix`, in order."""
     with contextlib.closing(sqlite3.connect(db)) as connection:
         rows = connection.execute(
-            "SELECT sender_id, data, intent_name FROM events WHERE type_name = 'user' AND sender_id LIKE ? "
-            "ORDER BY id", (prefix + "%",)).fetchall()
+            "SELECT sender_id, data, intent_name FROM events WHERE type_name = 'user' AND sender_id LIKE ? " "ORDER BY id", (prefix + "%",)
+        ).fetchall()
     return [(sender, json.loads(data).get("text") or "", intent) for sender, data, intent in rows]
 
 
@@ -326,12 +355,15 @@ def accuracy(url: str, db: pathlib.Path, questions: pathlib.Path) -> Tuple[Dict[
     rows = intents_of(db, "eval-")
     note = ""
     if len(rows) == len(results):
-        intent_accuracy = sum(intent_correct(intent, exp, prev)
-                              for (_, _, intent), (exp, prev) in zip(rows, expected)) / len(rows)
+        intent_accuracy = sum(intent_correct(intent, exp, prev) for (_, _, intent), (exp, prev) in zip(rows, expected)) / len(rows)
     else:
         intent_accuracy, note = float("nan"), f"{len(rows)} stored messages for {len(results)} questions"
-    return {"questions": scores["questions"], "topic": scores["topic_accuracy"], "intent": intent_accuracy,
-            "red_flag_recall": sum(r.topic in URGENT for r in red_flags) / max(len(red_flags), 1)}, note
+    return {
+        "questions": scores["questions"],
+        "topic": scores["topic_accuracy"],
+        "intent": intent_accuracy,
+        "red_flag_recall": sum(r.topic in URGENT for r in red_flags) / max(len(red_flags), 1),
+    }, note
 
 
 # ------------------------------------------------------------------------------------------- profiling
@@ -375,7 +407,7 @@ def collapsed_inclusive(path: pathlib.Path) -> Tuple[Dict[str, int], int]:
         below = [i for i, frame in enumerate(frames) if frame.startswith("handle_message (") and "core/agent.py" in frame]
         if not below:
             continue  # not handling a message (idle loop, HTTP keep-alive, ...)
-        for frame in frames[below[0]:]:
+        for frame in frames[below[0] :]:
             function, _, where = frame.partition(" (")
             name = where.split("site-packages/")[-1].split("/lib/python3.10/")[-1].rsplit(":", 1)[0] + ":" + function
             if name not in seen:
@@ -386,9 +418,23 @@ def collapsed_inclusive(path: pathlib.Path) -> Tuple[Dict[str, int], int]:
 
 def record(pid: int, output: pathlib.Path, work: Callable[[], int]) -> int:
     """Runs `work` (returns how many turns it sent) under py-spy; returns the turns."""
-    spy = subprocess.Popen([shutil.which("py-spy") or "py-spy", "record", "--pid", str(pid), "--rate",
-                            str(PROFILE_RATE), "--format", "raw", "--nonblocking", "-o", str(output)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = subprocess.Popen(
+        [
+            shutil.which("py-spy") or "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            str(PROFILE_RATE),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.5)
     try:
         return work()
@@ -411,8 +457,10 @@ def profile_growth(url: str, pid: int, name: str) -> str:
     old = [f"prof-{uuid.uuid4().hex[:12]}" for _ in range(PROFILE_CONVERSATIONS)]
     turns(old, range(1, 41))
     windows = {}
-    for label, senders, numbers in (("turns 1-10", [f"prof-{uuid.uuid4().hex[:12]}" for _ in old], range(1, 11)),
-                                    ("turns 41-50", old, range(41, 51))):
+    for label, senders, numbers in (
+        ("turns 1-10", [f"prof-{uuid.uuid4().hex[:12]}" for _ in old], range(1, 11)),
+        ("turns 41-50", old, range(41, 51)),
+    ):
         output = BENCH_DIR / f"profile-{name}-{label.replace(' ', '')}.txt"
         count = record(pid, output, lambda: turns(senders, numbers))
         inclusive, _ = collapsed_inclusive(output)
@@ -427,6 +475,7 @@ def profile_growth(url: str, pid: int, name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- one bot
+
 
 def measure(bot: Bot, args, questions: Optional[pathlib.Path]) -> Results:
     results = Results(bot)
@@ -447,19 +496,25 @@ def measure(bot: Bot, args, questions: Optional[pathlib.Path]) -> Results:
             phase = run_patients(url, concurrency, duration, f"load{concurrency}")
             phase.cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
             results.phases[concurrency] = phase
-            print(f"[{bot.name}] {concurrency:>2} patients: {phase.throughput:6.1f} turns/s, "
-                  f"p50 {1000 * phase.percentile(50):.0f} ms, p99 {1000 * phase.percentile(99):.0f} ms, "
-                  f"{phase.failures} failed, Rasa CPU {1000 * phase.cpu_per_turn('rasa'):.1f} ms/turn", flush=True)
+            print(
+                f"[{bot.name}] {concurrency:>2} patients: {phase.throughput:6.1f} turns/s, "
+                f"p50 {1000 * phase.percentile(50):.0f} ms, p99 {1000 * phase.percentile(99):.0f} ms, "
+                f"{phase.failures} failed, Rasa CPU {1000 * phase.cpu_per_turn('rasa'):.1f} ms/turn",
+                flush=True,
+            )
         results.turn_latency = long_conversations(url, args.long_repeats)
         if args.profile:
             results.profile_summary = profile_growth(url, stack.services["rasa"].process.pid, bot.name)
             print(results.profile_summary, flush=True)
-        print(f"[{bot.name}] turn 1: {1000 * results.turn_latency[1]:.0f} ms, "
-              f"turn 50: {1000 * results.turn_latency[50]:.0f} ms", flush=True)
+        print(
+            f"[{bot.name}] turn 1: {1000 * results.turn_latency[1]:.0f} ms, " f"turn 50: {1000 * results.turn_latency[50]:.0f} ms",
+            flush=True,
+        )
     return results
 
 
 # ------------------------------------------------------------------------------------------- stage costs
+
 
 def stage_costs(texts: Sequence[str]) -> List[str]:
     """CPU per message of the understanding stages, in this process, over the same texts: the sentence
@@ -490,12 +545,17 @@ def stage_costs(texts: Sequence[str]) -> List[str]:
         ("triage patterns (whole message)", per_message(matcher.detect)),
         ("triage risk model (embeddings cached)", per_message(lambda text: risk.assess(encoder, text))),
     ]
-    lines = [f"CPU per message of the understanding stages ({len(texts)} dev questions, one process):", "",
-             "| stage | CPU per message |", "| --- | --- |"]
+    lines = [
+        f"CPU per message of the understanding stages ({len(texts)} dev questions, one process):",
+        "",
+        "| stage | CPU per message |",
+        "| --- | --- |",
+    ]
     return lines + [f"| {name} | {ms(seconds)} |" for name, seconds in rows]
 
 
 # ------------------------------------------------------------------------------------------- report
+
 
 def ms(seconds: float) -> str:
     if seconds != seconds:
@@ -521,8 +581,7 @@ def table(ours: Results, base: Results) -> List[str]:
 
     if ours.accuracy and base.accuracy:
         pct = lambda v: "n/a" if v != v else f"{100 * v:.1f}%"  # noqa: E731
-        add(f"topic accuracy ({ours.accuracy['questions']} dev questions)", ours.accuracy["topic"],
-            base.accuracy["topic"], pct)
+        add(f"topic accuracy ({ours.accuracy['questions']} dev questions)", ours.accuracy["topic"], base.accuracy["topic"], pct)
         add("intent accuracy", ours.accuracy["intent"], base.accuracy["intent"], pct)
         add("red-flag recall", ours.accuracy["red_flag_recall"], base.accuracy["red_flag_recall"], pct)
     for concurrency in (1, 20):
@@ -536,19 +595,22 @@ def table(ours: Results, base: Results) -> List[str]:
             add(f"{name} CPU per turn, {label}", a.cpu_per_turn(process), b.cpu_per_turn(process), ms)
     for turn in PROBE_TURNS:
         add(f"latency at turn {turn} of a long conversation", ours.turn_latency[turn], base.turn_latency[turn], ms)
-    add("turn 50 / turn 1", ours.turn_latency[50] / ours.turn_latency[1],
-        base.turn_latency[50] / base.turn_latency[1], lambda v: f"{v:.2f}", r=False)
+    add(
+        "turn 50 / turn 1",
+        ours.turn_latency[50] / ours.turn_latency[1],
+        base.turn_latency[50] / base.turn_latency[1],
+        lambda v: f"{v:.2f}",
+        r=False,
+    )
     add("cold start (Popen to first answer)", ours.cold_start, base.cold_start, lambda v: f"{v:.1f} s")
-    add("training time", ours.bot.train_seconds or float("nan"), base.bot.train_seconds or float("nan"),
-        lambda v: f"{v:.0f} s")
+    add("training time", ours.bot.train_seconds or float("nan"), base.bot.train_seconds or float("nan"), lambda v: f"{v:.0f} s")
     for process, label in (("rasa", "Rasa server"), ("actions", "action server")):
         if process in ours.rss and process in base.rss:
             add(f"memory, {label} (VmRSS at end)", ours.rss[process][0], base.rss[process][0], mb)
             add(f"memory, {label} (peak VmHWM)", ours.rss[process][1], base.rss[process][1], mb)
     widths = [max(len(row[i]) for row in rows + [("metric", "ours", "baseline", "ours/baseline")]) for i in range(4)]
     header = ("metric", "ours", "baseline", "ours/baseline")
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
-             "| " + " | ".join("-" * w for w in widths) + " |"]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |", "| " + " | ".join("-" * w for w in widths) + " |"]
     lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
     return lines
 
@@ -556,8 +618,13 @@ def table(ours: Results, base: Results) -> List[str]:
 def targets(ours: Results, base: Results) -> List[str]:
     checks = []
     c20o, c20b = ours.phases[20], base.phases[20]
-    checks.append(("throughput at 20 patients >= 3x the baseline",
-                   f"{c20o.throughput / c20b.throughput:.1f}x", c20o.throughput >= 3 * c20b.throughput))
+    checks.append(
+        (
+            "throughput at 20 patients >= 3x the baseline",
+            f"{c20o.throughput / c20b.throughput:.1f}x",
+            c20o.throughput >= 3 * c20b.throughput,
+        )
+    )
     checks.append(("p99 at 20 patients <= 250 ms", ms(c20o.percentile(99)), c20o.percentile(99) <= 0.25))
     growth = ours.turn_latency[50] / ours.turn_latency[1]
     checks.append(("turn-50 latency <= 1.5x turn-1", f"{growth:.2f}x", growth <= 1.5))
@@ -565,12 +632,20 @@ def targets(ours: Results, base: Results) -> List[str]:
     if ours.bot.train_seconds is not None:
         checks.append(("training <= 90 s", f"{ours.bot.train_seconds:.0f} s", ours.bot.train_seconds <= 90))
     if ours.accuracy and base.accuracy:
-        checks.append(("topic accuracy no worse than the baseline",
-                       f"{100 * ours.accuracy['topic']:.1f}% vs {100 * base.accuracy['topic']:.1f}%",
-                       ours.accuracy["topic"] >= base.accuracy["topic"]))
-        checks.append(("intent accuracy no worse than the baseline",
-                       f"{100 * ours.accuracy['intent']:.1f}% vs {100 * base.accuracy['intent']:.1f}%",
-                       ours.accuracy["intent"] >= base.accuracy["intent"]))
+        checks.append(
+            (
+                "topic accuracy no worse than the baseline",
+                f"{100 * ours.accuracy['topic']:.1f}% vs {100 * base.accuracy['topic']:.1f}%",
+                ours.accuracy["topic"] >= base.accuracy["topic"],
+            )
+        )
+        checks.append(
+            (
+                "intent accuracy no worse than the baseline",
+                f"{100 * ours.accuracy['intent']:.1f}% vs {100 * base.accuracy['intent']:.1f}%",
+                ours.accuracy["intent"] >= base.accuracy["intent"],
+            )
+        )
     return [f"- {'met' if ok else 'NOT MET'}: {name} ({value})" for name, value, ok in checks]
 
 
@@ -594,21 +669,30 @@ def report(ours: Results, base: Results, args, questions: Optional[pathlib.Path]
         "",
     ]
     if questions is None:
-        lines += ["Accuracy skipped: the dev questions file was not found "
-                  f"(`DEV_QUESTIONS={args.dev_questions}`).", ""]
+        lines += ["Accuracy skipped: the dev questions file was not found " f"(`DEV_QUESTIONS={args.dev_questions}`).", ""]
     else:
         notes = [r.accuracy_note for r in (ours, base) if r.accuracy_note]
-        lines += [f"Accuracy: `{questions}`; topic = the answer's topic, intent = the NLU's intent (a follow-up "
-                  f"intent counts where the turn follows up the previous topic)." + (f" ({'; '.join(notes)})" if notes else ""), ""]
+        lines += [
+            f"Accuracy: `{questions}`; topic = the answer's topic, intent = the NLU's intent (a follow-up "
+            f"intent counts where the turn follows up the previous topic)." + (f" ({'; '.join(notes)})" if notes else ""),
+            "",
+        ]
     lines += table(ours, base) + ["", "Targets for ours:", ""] + targets(ours, base)
     if questions is not None:
         texts = [turn["text"] for conversation in load_conversations(questions) for turn in conversation]
         lines += [""] + stage_costs(texts)
     for result in (ours, base):
         if result.profile_summary:
-            lines += ["", f"Profile of the {result.bot.name} Rasa server (py-spy, {PROFILE_RATE} Hz, "
-                      f"{PROFILE_CONVERSATIONS} conversations; wall-clock samples, so other work on the machine "
-                      f"inflates them):", "", "```", result.profile_summary, "```"]
+            lines += [
+                "",
+                f"Profile of the {result.bot.name} Rasa server (py-spy, {PROFILE_RATE} Hz, "
+                f"{PROFILE_CONVERSATIONS} conversations; wall-clock samples, so other work on the machine "
+                f"inflates them):",
+                "",
+                "```",
+                result.profile_summary,
+                "```",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -627,18 +711,21 @@ def write_doc(path: pathlib.Path, body: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev-questions", type=pathlib.Path, default=DEFAULT_DEV_QUESTIONS)
-    parser.add_argument("--quick", action="store_true",
-                        help="short phases, reuse trained models, write build/bench/quick.md (for development)")
-    parser.add_argument("--reuse-models", action="store_true",
-                        help="keep models trained from unchanged inputs (their recorded training time is reported)")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy (must be on PATH) the Rasa servers at turns 1-10 and 41-50")
-    parser.add_argument("--ours-endpoints", type=pathlib.Path, default=PROJECT_DIR / "endpoints.yml",
-                        help="serve ours with another endpoints file (e.g. build/bench/baseline-endpoints.yml)")
-    parser.add_argument("--ours-model", type=pathlib.Path,
-                        help="serve this model as ours instead of training one (with --only ours)")
-    parser.add_argument("--ours-stock-runtime", action="store_true",
-                        help="serve ours with `rasa run` instead of bot.rasa_server")
+    parser.add_argument(
+        "--quick", action="store_true", help="short phases, reuse trained models, write build/bench/quick.md (for development)"
+    )
+    parser.add_argument(
+        "--reuse-models", action="store_true", help="keep models trained from unchanged inputs (their recorded training time is reported)"
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy (must be on PATH) the Rasa servers at turns 1-10 and 41-50")
+    parser.add_argument(
+        "--ours-endpoints",
+        type=pathlib.Path,
+        default=PROJECT_DIR / "endpoints.yml",
+        help="serve ours with another endpoints file (e.g. build/bench/baseline-endpoints.yml)",
+    )
+    parser.add_argument("--ours-model", type=pathlib.Path, help="serve this model as ours instead of training one (with --only ours)")
+    parser.add_argument("--ours-stock-runtime", action="store_true", help="serve ours with `rasa run` instead of bot.rasa_server")
     parser.add_argument("--only", choices=["ours", "baseline"], help="measure one bot (development)")
     parser.add_argument("--train-timeout", type=float, default=3600)
     args = parser.parse_args(argv)
@@ -653,8 +740,7 @@ def main(argv=None) -> int:
     if questions is None:
         print(f"Dev questions not found at {args.dev_questions}: accuracy is skipped.")
     bots = [
-        Bot("ours", "ours", PROJECT_DIR / "config.yml", args.ours_endpoints.resolve(),
-            stock_runtime=args.ours_stock_runtime),
+        Bot("ours", "ours", PROJECT_DIR / "config.yml", args.ours_endpoints.resolve(), stock_runtime=args.ours_stock_runtime),
         Bot("baseline", "Rasa defaults", BASELINE_CONFIG, baseline_endpoints(), stock_runtime=True),
     ]
     if args.only:

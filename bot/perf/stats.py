@@ -1,4 +1,5 @@
 """The one percentile of the performance tools (load test, benchmarks, restarts under load)."""
+
 import math
 from typing import Sequence
 

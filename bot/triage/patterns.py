@@ -9,6 +9,7 @@ lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a wo
 (`words:` in patterns.yml, e.g. `$DRUG`); `#140-299` for any whole number in that range (also written
 with "bpm" attached).
 """
+
 import dataclasses
 import functools
 import itertools
@@ -74,9 +75,7 @@ def compile_pattern(nlp: Language, pattern: str, classes: Mapping[str, List[str]
             positions.append([[{"OP": "?"}] * MAX_GAP])
             continue
         optional = word.endswith("?") and len(word) > 1
-        alternatives = [
-            [t.text for t in nlp.make_doc(alt)] for alt in (word[:-1] if optional else word).split("|") if alt
-        ]
+        alternatives = [[t.text for t in nlp.make_doc(alt)] for alt in (word[:-1] if optional else word).split("|") if alt]
         single = sorted({lemma for tokens in alternatives if len(tokens) == 1 for lemma in _lemmas(nlp, tokens[0])})
         choices = [[_spec(nlp, token) for token in tokens] for tokens in alternatives if len(tokens) > 1]
         if single:
@@ -113,8 +112,10 @@ def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, Lis
             for line in lines or []:
                 # An unquoted `#140-299` after a space starts a YAML comment and cuts the pattern short.
                 if not isinstance(line, str) or not line.strip() or line.split()[-1] == GAP or line.split()[0] == GAP:
-                    raise ValueError(f"{path}: {level}/{language}: pattern {line!r} is empty or starts or ends "
-                                     "with '...' (quote patterns that contain #)")
+                    raise ValueError(
+                        f"{path}: {level}/{language}: pattern {line!r} is empty or starts or ends "
+                        "with '...' (quote patterns that contain #)"
+                    )
     return raw
 
 

@@ -17,6 +17,7 @@ alone lacks its context ("I don't drive any more" reads like "I don't want to li
 raises a level only when the model is nearly sure (SENTENCE_THRESHOLD); the whole message and each
 pair need THRESHOLD. The deterministic patterns remain the guarantee for what must never be missed.
 """
+
 import dataclasses
 import pathlib
 import re
@@ -86,11 +87,16 @@ class RiskModel:
         texts += extra
         labels += [NONE] * len(extra)
         vectors = encoder.encode(texts)
-        members = [MLPClassifier((HIDDEN_UNITS,), alpha=1e-3, max_iter=500, random_state=seed).fit(vectors, labels)
-                   for seed in range(MEMBERS)]
+        members = [
+            MLPClassifier((HIDDEN_UNITS,), alpha=1e-3, max_iter=500, random_state=seed).fit(vectors, labels) for seed in range(MEMBERS)
+        ]
         order = [list(members[0].classes_).index(c) for c in CLASSES]
-        return cls(np.stack([m.coefs_[0] for m in members]), np.stack([m.intercepts_[0] for m in members]),
-                   np.stack([m.coefs_[1][:, order] for m in members]), np.stack([m.intercepts_[1][order] for m in members]))
+        return cls(
+            np.stack([m.coefs_[0] for m in members]),
+            np.stack([m.intercepts_[0] for m in members]),
+            np.stack([m.coefs_[1][:, order] for m in members]),
+            np.stack([m.intercepts_[1][order] for m in members]),
+        )
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """The members' mean probability of each class, one row per vector."""
@@ -120,11 +126,16 @@ class RiskModel:
         return None
 
     def save(self, path: pathlib.Path) -> None:
-        np.savez(path, hidden=self.hidden, hidden_bias=self.hidden_bias, output=self.output,
-                 output_bias=self.output_bias, classes=np.array(self.classes))
+        np.savez(
+            path,
+            hidden=self.hidden,
+            hidden_bias=self.hidden_bias,
+            output=self.output,
+            output_bias=self.output_bias,
+            classes=np.array(self.classes),
+        )
 
     @classmethod
     def load(cls, path: pathlib.Path) -> "RiskModel":
         data = np.load(path)
-        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"],
-                   [str(c) for c in data["classes"]])
+        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"], [str(c) for c in data["classes"]])

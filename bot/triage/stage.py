@@ -3,6 +3,7 @@
 The decision names the level (or None), what raised it, and the language of the message, so the
 reply can give its key line in that language too.
 """
+
 import dataclasses
 from typing import Any, Dict, Optional
 
@@ -49,4 +50,3 @@ class Triage:
         if hit is not None:
             return TriageDecision(hit.level, "pattern", language, hit.pattern)
         return TriageDecision(None, "", language)
-

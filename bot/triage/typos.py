@@ -6,6 +6,7 @@ spaCy's English frequency table) and is one edit (a letter added, dropped, chang
 from a word the patterns use is read as that word. Real words are never changed: "blend" stays "blend"
 even though "bleed" is one edit away, and a pattern must still match as a whole.
 """
+
 import functools
 import gzip
 import json
@@ -28,7 +29,7 @@ def known_words() -> frozenset:
 
 
 def _deletions(word: str) -> Set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def one_edit_apart(a: str, b: str) -> bool:
@@ -39,8 +40,7 @@ def one_edit_apart(a: str, b: str) -> bool:
         short, long_ = sorted((a, b), key=len)
         return short in _deletions(long_)
     diff = [i for i in range(len(a)) if a[i] != b[i]]
-    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                               and a[diff[1]] == b[diff[0]])
+    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
 
 
 class TypoCorrector:

@@ -9,6 +9,7 @@ GET /widget/...  the widget files (bot/widget/*.js, *.css and the translations *
 The page talks to the bot on another origin, so the bot's CORS allow-list must name this page's origin
 (http://<host>:<port>). Standard library only.
 """
+
 import argparse
 import html
 import sys
@@ -22,8 +23,7 @@ from urllib.parse import urlsplit
 WIDGET_DIR = Path(__file__).resolve().parent
 DEMO_PAGE = WIDGET_DIR / "demo" / "index.html"
 PLACEHOLDER = "{{BOT_URL}}"
-TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-         ".json": "application/json; charset=utf-8"}
+TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".json": "application/json; charset=utf-8"}
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -47,7 +47,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             body = page.replace(PLACEHOLDER, html.escape(self.bot_url, quote=True)).encode("utf-8")
             return self._send(HTTPStatus.OK, "text/html; charset=utf-8", body, head)
         if path.startswith("/widget/"):
-            name = path[len("/widget/"):]
+            name = path[len("/widget/") :]
             target = WIDGET_DIR / name
             # Only the widget's own top-level static files: no sub-paths, no traversal, no Python sources.
             if "/" not in name and "\\" not in name and target.suffix in TYPES and target.is_file():
@@ -83,8 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.widget.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8080, help="port of the demo page (default 8080)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--bot-url", type=_bot_url, default="http://localhost:5005",
-                        help="URL of the Rasa server the widget talks to (default http://localhost:5005)")
+    parser.add_argument(
+        "--bot-url",
+        type=_bot_url,
+        default="http://localhost:5005",
+        help="URL of the Rasa server the widget talks to (default http://localhost:5005)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -105,8 +109,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     shown_host = "localhost" if args.host in ("0.0.0.0", "::", "") else args.host
     print(f"Widget demo (clinic portal page): http://{shown_host}:{args.port}/", flush=True)
-    print(f"  talking to the bot at {args.bot_url}; its CORS allow-list must include "
-          f"http://{shown_host}:{args.port}", flush=True)
+    print(f"  talking to the bot at {args.bot_url}; its CORS allow-list must include " f"http://{shown_host}:{args.port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 The bot is the real one (`rasa_stack` from tests/conftest.py: Rasa server + action server running, its CORS
 allow-list granting http://127.0.0.1:<demo_port> and http://localhost:<demo_port>). Nothing here mocks it.
 """
+
 import dataclasses
 import json
 import os
@@ -57,9 +58,10 @@ def start_demo_server(port: int, bot_url: str, timeout: float = 20.0) -> DemoSer
     """`python -m bot.widget.serve` as a real subprocess; returns once it answers HTTP."""
     log = tempfile.NamedTemporaryFile(prefix="ivig-demo-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.widget.serve", "--port", str(port), "--bot-url", bot_url,
-         "--host", "127.0.0.1", "--quiet"],
-        cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "bot.widget.serve", "--port", str(port), "--bot-url", bot_url, "--host", "127.0.0.1", "--quiet"],
+        cwd=str(REPO),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = DemoServer(port=port, bot_url=bot_url, proc=proc, log_path=log.name)
     try:
@@ -89,8 +91,7 @@ def warm_up(bot_url: str) -> None:
     """One real message first, so the bot's one-off start-up cost (loading the model's graph) is not
     charged to the first test's 15-second widget timeout."""
     body = json.dumps({"sender": "browser-tests-warm-up", "message": "/greeting"}).encode()
-    req = urllib.request.Request(f"{bot_url}/webhooks/rest/webhook", data=body,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(f"{bot_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=120) as resp:
             resp.read()

@@ -4,6 +4,7 @@ the widget on the demo portal, then the printable page the bot builds from what 
 Expected texts come from the curated content (bot/content/*.yml); the page itself is checked as a patient
 sees it, as it prints (print media, PDF) and with axe.
 """
+
 import re
 import urllib.error
 import urllib.request
@@ -74,6 +75,7 @@ def overlaps(a, b) -> bool:
 
 
 # ---------------------------------------------------------------- tests
+
 
 def test_a_real_conversation_becomes_a_printable_summary(page: Page, context, demo_server, artifacts):
     open_widget(page, demo_server.url)
@@ -195,8 +197,7 @@ def test_unknown_or_malformed_ids_get_the_same_404(rasa_stack):
     found, headers, page = fetch(f"{rasa_stack.rasa_url}/summary/{known}")
     assert found == 200 and b"what is IVIG?" in page and headers["Cache-Control"] == "no-store"
     _, _, not_found = fetch(f"{rasa_stack.rasa_url}/summary/{uuid.uuid4()}")
-    for conversation in (str(uuid.uuid4()), uuid.uuid4().hex, "patient-1", known.upper(), known + "0", "x" * 200,
-                         "%2e%2e%2fhealth%2flive"):
+    for conversation in (str(uuid.uuid4()), uuid.uuid4().hex, "patient-1", known.upper(), known + "0", "x" * 200, "%2e%2e%2fhealth%2flive"):
         status, headers, body = fetch(f"{rasa_stack.rasa_url}/summary/{conversation}")
         assert (status, body) == (404, not_found), conversation
         assert known.encode() not in body and conversation.encode() not in body

@@ -2,6 +2,7 @@
 request ask first, then every stored event of the conversation is gone from the tracker store's database and
 the widget starts a new conversation id.
 """
+
 import yaml
 from playwright.sync_api import Page, expect
 from test_doctor_summary_page import CONTENT, ask_and_wait

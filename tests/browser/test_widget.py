@@ -4,6 +4,7 @@ The page is served by `python -m bot.widget.serve` on its own origin; the bot (R
 another origin and must grant the page's origin in its CORS allow-list. Expected texts come from the curated
 content (bot/content/*.yml), so the assertions check that the real answer of the right topic arrived.
 """
+
 import json
 import re
 import urllib.error
@@ -19,8 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 CONTENT = REPO / "bot" / "content"
 ID_KEY = "ivig-chat-conversation-id"
 # The widget's own copy of the safety message, shown in error and offline states.
-BUILTIN_SAFETY = ("IVIG is a prescription treatment given only under medical supervision. This chat is "
-                  "education, not personal medical advice - please talk to your own doctor.")
+BUILTIN_SAFETY = (
+    "IVIG is a prescription treatment given only under medical supervision. This chat is "
+    "education, not personal medical advice - please talk to your own doctor."
+)
 # What the demo page's snippet configures (bot/widget/demo/index.html).
 DEMO_CLINIC = "Riverside Long COVID Clinic"
 DEMO_CONTACT = "call the nurse line, Monday to Friday, 9am to 5pm"
@@ -51,6 +54,7 @@ def topic_of_question(question: str) -> str:
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def launcher(page: Page):
     return page.get_by_role("button", name="Ask about IVIG")
@@ -113,8 +117,7 @@ def deep_active(page: Page) -> Dict[str, str]:
 
 
 def webhook_bodies(requests: List) -> List[dict]:
-    return [json.loads(r.post_data) for r in requests
-            if r.method == "POST" and r.url.endswith("/webhooks/rest/webhook")]
+    return [json.loads(r.post_data) for r in requests if r.method == "POST" and r.url.endswith("/webhooks/rest/webhook")]
 
 
 def run_axe(page: Page, axe_script: Path) -> List[dict]:
@@ -128,6 +131,7 @@ def run_axe(page: Page, axe_script: Path) -> List[dict]:
 
 
 # ---------------------------------------------------------------- tests
+
 
 def test_demo_page_embeds_the_widget_with_one_snippet(page: Page, demo_server):
     page.goto(demo_server.url)
@@ -269,8 +273,10 @@ def test_keyboard_only_conversation(page: Page, demo_server):
 
 
 def test_xss_payload_is_shown_as_plain_text(page: Page, demo_server, page_events):
-    payload = ('<img src=x onerror="window.__ivigXss=1;alert(1)"><script>window.__ivigXss=2;alert(2)</script>'
-               '<b id="ivig-injected">bold</b><a href="javascript:alert(3)">link</a>')
+    payload = (
+        '<img src=x onerror="window.__ivigXss=1;alert(1)"><script>window.__ivigXss=2;alert(2)</script>'
+        '<b id="ivig-injected">bold</b><a href="javascript:alert(3)">link</a>'
+    )
     open_widget(page, demo_server.url)
     wait_for_greeting(page)
     before = page.locator(".log .m:not(.u)").count()
@@ -334,8 +340,7 @@ def test_emergency_reply_stands_out(page: Page, demo_server, axe_script, artifac
     expect(call).to_have_attribute("href", "tel:911")
     box = call.bounding_box()
     assert box["width"] >= 44 and box["height"] >= 44, box
-    assert msg.locator(".calls").evaluate(
-        "c => [c.previousElementSibling.tagName, c.nextElementSibling.tagName]") == ["P", "UL"]
+    assert msg.locator(".calls").evaluate("c => [c.previousElementSibling.tagName, c.nextElementSibling.tagName]") == ["P", "UL"]
     # 911 in the text is a tap-to-call link too; the reply ends with its own urgent line, not the IVIG safety box
     expect(msg.locator('.urg a[href="tel:911"]')).to_be_visible()
     expect(msg.locator(".safe")).to_have_count(0)
@@ -387,9 +392,11 @@ def test_crisis_and_poisoning_replies_call_their_lines(page: Page, demo_server):
 
 def cors_headers(bot_url: str, origin: str) -> Dict[str, str]:
     """The bot's answer to a browser's CORS preflight from `origin`."""
-    req = urllib.request.Request(f"{bot_url}/webhooks/rest/webhook", method="OPTIONS", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    req = urllib.request.Request(
+        f"{bot_url}/webhooks/rest/webhook",
+        method="OPTIONS",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return {k.lower(): v for k, v in resp.headers.items()}
@@ -499,7 +506,7 @@ def test_thumbs_feedback_is_recorded_by_the_bot(page: Page, demo_server, rasa_st
     body = json.loads(resp.request.post_data)
     assert body["sender"] == conversation_id(page)
     assert body["message"].startswith("/feedback{")
-    assert json.loads(body["message"][len("/feedback"):]) == {"rating": "down", "feedback_topic": "side_effects"}
+    assert json.loads(body["message"][len("/feedback") :]) == {"rating": "down", "feedback_topic": "side_effects"}
     expect(down).to_have_attribute("aria-pressed", "true")
     expect(up).to_have_attribute("aria-pressed", "false")
     expect(up).to_be_disabled()
@@ -539,8 +546,7 @@ def test_privacy_only_a_session_conversation_id_is_stored(new_page, demo_server)
 
 
 def test_phone_sized_viewport(new_page, demo_server, artifacts):
-    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                    device_scale_factor=2)
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
     page.goto(demo_server.url)
     launcher(page).tap()
     expect(panel(page)).to_be_visible()

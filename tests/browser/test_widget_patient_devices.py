@@ -6,6 +6,7 @@ Phones are emulated (`is_mobile`, `has_touch`: `pointer: coarse`); an on-screen 
 the viewport, as the visual viewport shrinks on a real phone; zoom is a smaller CSS viewport with a larger
 device scale factor (200% of a 390 px phone is 195 CSS px). Screenshots are kept in tests/artifacts/.
 """
+
 import re
 from pathlib import Path
 
@@ -34,8 +35,7 @@ LANDSCAPE = dict(viewport={"width": 844, "height": 390}, is_mobile=True, has_tou
 
 def in_widget(page: Page, body: str, arg=None):
     """Run `body` (a function body; `r` is the widget's shadow root, `arg` the argument) in the page."""
-    return page.evaluate(
-        "(arg) => { const r = document.querySelector('ivig-chat-widget').shadowRoot; " + body + " }", arg)
+    return page.evaluate("(arg) => { const r = document.querySelector('ivig-chat-widget').shadowRoot; " + body + " }", arg)
 
 
 def luminance(css_colour: str) -> float:
@@ -71,6 +71,7 @@ LAYOUT = """
 
 
 # ---------------------------------------------------------------- 2. the phone keyboard
+
 
 def test_phone_open_and_send_keep_the_keyboard_down(new_page, demo_server, artifacts):
     page = new_page(**PHONE)
@@ -135,11 +136,12 @@ def test_landscape_is_full_screen_and_usable_with_the_keyboard_up(new_page, demo
 
 # ---------------------------------------------------------------- 3. zoom and reflow (WCAG 1.4.4, 1.4.10)
 
+
 def test_reflow_at_320_css_px_and_zoom(new_page, demo_server, artifacts, axe_script):
     cases = (
-        ("320x256", {"width": 320, "height": 256}, 1),        # WCAG 1.4.10's 320 x 256 CSS px
-        ("phone-200", {"width": 195, "height": 422}, 4),      # a 390 x 844 phone at 200%
-        ("desktop-400", {"width": 320, "height": 200}, 4),    # a 1280 x 800 screen at 400%
+        ("320x256", {"width": 320, "height": 256}, 1),  # WCAG 1.4.10's 320 x 256 CSS px
+        ("phone-200", {"width": 195, "height": 422}, 4),  # a 390 x 844 phone at 200%
+        ("desktop-400", {"width": 320, "height": 200}, 4),  # a 1280 x 800 screen at 400%
     )
     for name, viewport, scale in cases:
         page = new_page(viewport=viewport, device_scale_factor=scale)
@@ -163,6 +165,7 @@ def test_reflow_at_320_css_px_and_zoom(new_page, demo_server, artifacts, axe_scr
 
 
 # ---------------------------------------------------------------- 4. long turns
+
 
 def test_safety_box_once_in_full_then_one_line_and_sources_listed_once(page: Page, demo_server):
     open_widget(page, demo_server.url)
@@ -203,6 +206,7 @@ def test_safety_box_once_in_full_then_one_line_and_sources_listed_once(page: Pag
 
 
 # ---------------------------------------------------------------- 5. focus and announcements
+
 
 def test_announced_once_and_one_banner(page: Page, demo_server):
     open_widget(page, demo_server.url)
@@ -288,11 +292,11 @@ def check_targets(targets):
     """Every control at least 44 x 44 CSS px (WCAG 2.5.5), none overlapping another."""
     small = [t for t in targets if t["w"] < 44 or t["h"] < 44]
     assert small == [], small
-    def overlap(a, b):
-        return (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
-                and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
 
-    over = [(a["name"], b["name"]) for i, a in enumerate(targets) for b in targets[i + 1:] if overlap(a, b)]
+    def overlap(a, b):
+        return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+
+    over = [(a["name"], b["name"]) for i, a in enumerate(targets) for b in targets[i + 1 :] if overlap(a, b)]
     assert over == [], over
 
 
@@ -314,12 +318,12 @@ def test_targets_are_44_px_and_apart(new_page, demo_server):
         confirm = in_widget(page, TARGETS)
         check_targets(confirm)
         names = {t["name"] for t in seen + confirm}
-        assert {"This answer was helpful", "This answer was not helpful", "Send", "Close chat", "Yes, clear it",
-                "Cancel"} <= names, names
+        assert {"This answer was helpful", "This answer was not helpful", "Send", "Close chat", "Yes, clear it", "Cancel"} <= names, names
         assert any(n.startswith("What ") for n in names), names  # suggested questions
 
 
 # ---------------------------------------------------------------- 7. dark mode and forced colours
+
 
 def test_dark_mode_for_light_sensitive_eyes(new_page, demo_server, artifacts, axe_script):
     page = new_page(**PHONE)
@@ -329,13 +333,16 @@ def test_dark_mode_for_light_sensitive_eyes(new_page, demo_server, artifacts, ax
     wait_for_greeting(page)
     ask(page, SIDE_EFFECTS_Q)
     msg = answer_of(page, "side_effects")
-    colours = in_widget(page, """
+    colours = in_widget(
+        page,
+        """
         const c = (s, p) => getComputedStyle(r.querySelector(s))[p || 'backgroundColor'];
         return {panel: c('.panel'), log: c('.log'), bubble: c('.m[data-topic=side_effects] .b'),
                 text: c('.m[data-topic=side_effects] .b', 'color'), header: c('.hd'), headerText: c('.hd', 'color'),
                 link: c('.m[data-topic=side_effects] .cites a', 'color'), chip: c('.chips button', 'color'),
                 safe: c('.m[data-topic=side_effects] .safe'),
-                safeText: c('.m[data-topic=side_effects] .safe', 'color')};""")
+                safeText: c('.m[data-topic=side_effects] .safe', 'color')};""",
+    )
     # The full-screen panel is dark, not bright white; the clinic's green is darkened for the header.
     assert luminance(colours["panel"]) < 0.03 and luminance(colours["log"]) < 0.03, colours
     assert luminance(colours["header"]) <= 0.07, colours
@@ -351,8 +358,7 @@ def test_dark_mode_for_light_sensitive_eyes(new_page, demo_server, artifacts, ax
     ask(page, "my chest really hurts and I can't breathe")
     msg = answer_of(page, "emergency")
     call = msg.get_by_role("link", name="Call 911", exact=True)
-    assert contrast(call.evaluate("e => getComputedStyle(e).color"),
-                    call.evaluate("e => getComputedStyle(e).backgroundColor")) >= 4.5
+    assert contrast(call.evaluate("e => getComputedStyle(e).color"), call.evaluate("e => getComputedStyle(e).backgroundColor")) >= 4.5
     assert run_axe(page, axe_script) == []
     # Back to a light scheme: the panel follows.
     page.emulate_media(color_scheme="light")
@@ -366,11 +372,14 @@ def test_forced_colours_keep_edges_and_buttons(new_page, demo_server, artifacts)
     wait_for_greeting(page)
     ask(page, SIDE_EFFECTS_Q)
     answer_of(page, "side_effects")
-    borders = in_widget(page, """
+    borders = in_widget(
+        page,
+        """
         const b = s => { const st = getComputedStyle(r.querySelector(s));
                          return [st.borderTopStyle, parseFloat(st.borderTopWidth)]; };
         return {panel: b('.panel'), send: b('form button'), safe: b('.m[data-topic=side_effects] .safe'),
-                chip: b('.chips button')};""")
+                chip: b('.chips button')};""",
+    )
     # The floating panel has an edge, and Send looks like a button, not plain text.
     for name, (style, width) in borders.items():
         assert style == "solid" and width >= 1, (name, borders)
@@ -379,6 +388,7 @@ def test_forced_colours_keep_edges_and_buttons(new_page, demo_server, artifacts)
 
 
 # ---------------------------------------------------------------- 9. waiting, 8. host pages
+
 
 def test_slow_answer_says_still_working_and_keeps_typed_text(page: Page, demo_server):
     open_widget(page, demo_server.url)
@@ -425,6 +435,9 @@ def test_host_page_offset_and_language(new_page, demo_server):
     assert round(800 - box["y"] - box["height"]) == 90, box
     # The clinic's own words and the widget's (translated) are marked Spanish; the bot's (English) are not.
     wait_for_greeting(page)
-    langs = in_widget(page, """return {widget: r.querySelector('.w').lang, title: r.querySelector('h2').lang,
-                                       greeting: r.querySelector('.m[data-topic=greeting] .b').lang};""")
+    langs = in_widget(
+        page,
+        """return {widget: r.querySelector('.w').lang, title: r.querySelector('h2').lang,
+                                       greeting: r.querySelector('.m[data-topic=greeting] .b').lang};""",
+    )
     assert langs == {"widget": "es", "title": "es", "greeting": "en"}, langs

@@ -1,4 +1,5 @@
 """`python -m bot run` as a process for the tests: its output, its children, its ports."""
+
 import contextlib
 import os
 import pathlib
@@ -87,8 +88,12 @@ def start_launcher(workdir: pathlib.Path, **env_overrides: str) -> Iterator[Laun
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "IVIG_TRACKER_DB": str(db), **env_overrides}
     env.pop("IVIG_CORS_ORIGINS", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_DIR, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     running = Launcher(process, ports, db)
     try:

@@ -3,6 +3,7 @@ beyond itself, every chart is drawn, and an accessibility scan (axe-core) finds 
 
 Its screenshot goes to tests/artifacts/clinic-report.png; with UPDATE_DOCS_IMAGES=1 it also refreshes the
 README's docs/images/clinic-report.png."""
+
 import datetime
 import os
 import shutil
@@ -17,8 +18,7 @@ from tests.unit.test_clinic_report import Page, assert_numbers_of_the_seed
 from tests.unit.test_conversation_store import clinic_seed, seeded_sqlite
 
 CHROMIUM = os.environ.get("IVIG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE_JS = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
 README_IMAGE = PROJECT_DIR / "docs" / "images" / "clinic-report.png"

@@ -1,6 +1,7 @@
 """The conversation store and the clinic report on a real PostgreSQL server (the tracker store of the scaled
 deployment, docs/endpoints.scaled.yml), seeded through the project's own tracker store: the same answers as
 on SQLite, and the commands find the store from the same settings Rasa uses."""
+
 import os
 import subprocess
 import sys
@@ -36,17 +37,23 @@ def seeded_database(port: int, name: str, domain, seeded) -> ConversationStore:
     with server.connect() as connection:
         connection.execute(sa.text(f"CREATE DATABASE {name}"))
     server.dispose()
-    save(WindowedSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=port, db=name, username="ivig"),
-         seeded)
+    save(WindowedSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=port, db=name, username="ivig"), seeded)
     return ConversationStore(f"postgresql://ivig@127.0.0.1:{port}/{name}")
 
 
 def configured_env(port: int, database: str, **extra) -> dict:
     """The settings of a scaled deployment (docs/deployment.md), and nothing else of this machine's IVIG_ ones."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVIG_")}
-    return {**env, "IVIG_ENDPOINTS": "docs/endpoints.scaled.yml",
-            "IVIG_POSTGRES_HOST": "127.0.0.1", "IVIG_POSTGRES_PORT": str(port), "IVIG_POSTGRES_DB": database,
-            "IVIG_POSTGRES_USER": "ivig", "IVIG_POSTGRES_PASSWORD": "", **extra}
+    return {
+        **env,
+        "IVIG_ENDPOINTS": "docs/endpoints.scaled.yml",
+        "IVIG_POSTGRES_HOST": "127.0.0.1",
+        "IVIG_POSTGRES_PORT": str(port),
+        "IVIG_POSTGRES_DB": database,
+        "IVIG_POSTGRES_USER": "ivig",
+        "IVIG_POSTGRES_PASSWORD": "",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +74,14 @@ def test_the_store_answers_on_postgresql_as_on_sqlite(on_postgres, seeded, domai
 
 def test_the_report_reads_the_configured_postgresql_store(on_postgres, postgres, seeded, tmp_path):
     out = tmp_path / "report.html"
-    result = subprocess.run([sys.executable, "-m", "bot.report", "--out", str(out)], cwd=PROJECT_DIR,
-                            env=configured_env(postgres, "clinic", IVIG_REPORT_UNANSWERED_TEXT="true"),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.report", "--out", str(out)],
+        cwd=PROJECT_DIR,
+        env=configured_env(postgres, "clinic", IVIG_REPORT_UNANSWERED_TEXT="true"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     page = Page(text)
@@ -80,13 +92,20 @@ def test_the_report_reads_the_configured_postgresql_store(on_postgres, postgres,
 
 
 def test_the_feedback_command_reads_the_configured_postgresql_store(on_postgres, postgres, seeded):
-    result = subprocess.run([sys.executable, "-m", "bot.conversations", "feedback"], cwd=PROJECT_DIR,
-                            env=configured_env(postgres, "clinic"), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.conversations", "feedback"],
+        cwd=PROJECT_DIR,
+        env=configured_env(postgres, "clinic"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
     counts = expected_feedback(seeded)
     assert {topic: (int(up), int(down)) for topic, up, down in rows} == {
-        topic: (counts[(topic, "up")], counts[(topic, "down")]) for topic, _ in counts}
+        topic: (counts[(topic, "up")], counts[(topic, "down")]) for topic, _ in counts
+    }
 
 
 def test_forgetting_a_patient_and_retention_on_postgresql(postgres, domain, seeded):

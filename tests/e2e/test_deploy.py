@@ -12,6 +12,7 @@
   naming the action server when it is killed; retention runs; the Rasa server stops on the unit's KillSignal
   within TimeoutStopSec.
 """
+
 import json
 import os
 import pathlib
@@ -41,14 +42,53 @@ TIMERS = ("ivig-retention.timer",)
 ENV_FILE = "/etc/ivig/ivig.env"
 # Keys a unit here may use, per section: a typo is a failure even where systemd-analyze is missing.
 KNOWN_KEYS = {
-    "Unit": {"Description", "Documentation", "After", "Before", "Wants", "Requires", "BindsTo", "PartOf",
-             "StartLimitIntervalSec", "StartLimitBurst", "OnFailure"},
-    "Service": {"Type", "User", "Group", "WorkingDirectory", "EnvironmentFile", "Environment", "ExecStart",
-                "ExecStartPre", "ExecReload", "Restart", "RestartSec", "RestartSteps", "RestartMaxDelaySec",
-                "KillSignal", "TimeoutStartSec", "TimeoutStopSec", "StateDirectory", "StateDirectoryMode",
-                "UMask", "NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices",
-                "PrivateNetwork", "ProtectKernelTunables", "ProtectKernelModules", "ProtectControlGroups",
-                "RestrictAddressFamilies", "RestrictNamespaces", "LockPersonality", "ReadWritePaths"},
+    "Unit": {
+        "Description",
+        "Documentation",
+        "After",
+        "Before",
+        "Wants",
+        "Requires",
+        "BindsTo",
+        "PartOf",
+        "StartLimitIntervalSec",
+        "StartLimitBurst",
+        "OnFailure",
+    },
+    "Service": {
+        "Type",
+        "User",
+        "Group",
+        "WorkingDirectory",
+        "EnvironmentFile",
+        "Environment",
+        "ExecStart",
+        "ExecStartPre",
+        "ExecReload",
+        "Restart",
+        "RestartSec",
+        "RestartSteps",
+        "RestartMaxDelaySec",
+        "KillSignal",
+        "TimeoutStartSec",
+        "TimeoutStopSec",
+        "StateDirectory",
+        "StateDirectoryMode",
+        "UMask",
+        "NoNewPrivileges",
+        "ProtectSystem",
+        "ProtectHome",
+        "PrivateTmp",
+        "PrivateDevices",
+        "PrivateNetwork",
+        "ProtectKernelTunables",
+        "ProtectKernelModules",
+        "ProtectControlGroups",
+        "RestrictAddressFamilies",
+        "RestrictNamespaces",
+        "LockPersonality",
+        "ReadWritePaths",
+    },
     "Timer": {"OnCalendar", "RandomizedDelaySec", "Persistent", "Unit", "OnBootSec", "AccuracySec"},
     "Install": {"WantedBy", "RequiredBy", "Alias"},
 }
@@ -138,16 +178,18 @@ def test_unit_files_parse_and_have_what_a_service_needs():
     assert one(timer, "Timer", "Unit") == "ivig-retention.service"
     assert one(timer, "Timer", "OnCalendar") and one(timer, "Timer", "Persistent") == "true"
     assert one(timer, "Install", "WantedBy") == "timers.target"
-    assert re.fullmatch(r'u ivig - "[^"]+" /var/lib/ivig /usr/sbin/nologin',
-                        (DEPLOY / "ivig.sysusers.conf").read_text().strip().splitlines()[-1])
+    assert re.fullmatch(
+        r'u ivig - "[^"]+" /var/lib/ivig /usr/sbin/nologin', (DEPLOY / "ivig.sysusers.conf").read_text().strip().splitlines()[-1]
+    )
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze here (the parser check runs)")
 def test_systemd_analyze_verify_accepts_the_units(tmp_path):
     for name in SERVICES + TIMERS:
         (tmp_path / name).write_text((DEPLOY / name).read_text().replace(INSTALL_DIR, str(PROJECT_DIR)))
-    result = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / name) for name in SERVICES + TIMERS)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(tmp_path / name) for name in SERVICES + TIMERS)], capture_output=True, text=True, timeout=120
+    )
     complaints = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert result.returncode == 0 and not complaints, "\n".join(complaints)
 
@@ -190,8 +232,9 @@ def sandboxed(command: List[str], state: pathlib.Path) -> List[str]:
 
 
 def health(url: str) -> Tuple[int, dict]:
-    result = subprocess.run([sys.executable, "-m", "bot", "health", "--url", url, "--json"], cwd=PROJECT_DIR,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "health", "--url", url, "--json"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60
+    )
     return result.returncode, json.loads(result.stdout)
 
 
@@ -206,13 +249,17 @@ def test_the_services_run_from_their_unit_files_and_health_follows_them(tmp_path
     wrap = (lambda command: sandboxed(command, state)) if sandbox else (lambda command: command)  # noqa: E731
     # systemd starts a service with a clean environment plus its EnvironmentFile
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **read_env_file(DEPLOY / "ivig.env")}
-    env.update({
-        "IVIG_RASA_PORT": str(rasa_port), "IVIG_ACTIONS_PORT": str(actions_port),
-        "IVIG_TRACKER_DB": str(state_seen_at / "conversations.db"),
-        "IVIG_CLINIC_FILE": str(PROJECT_DIR / "bot" / "clinic.yml"),
-        "IVIG_CORS_ORIGINS": "https://portal.example-clinic.org",
-        "HOME": str(state_seen_at), "MPLCONFIGDIR": str(state_seen_at / ".config" / "matplotlib"),
-    })
+    env.update(
+        {
+            "IVIG_RASA_PORT": str(rasa_port),
+            "IVIG_ACTIONS_PORT": str(actions_port),
+            "IVIG_TRACKER_DB": str(state_seen_at / "conversations.db"),
+            "IVIG_CLINIC_FILE": str(PROJECT_DIR / "bot" / "clinic.yml"),
+            "IVIG_CORS_ORIGINS": "https://portal.example-clinic.org",
+            "HOME": str(state_seen_at),
+            "MPLCONFIGDIR": str(state_seen_at / ".config" / "matplotlib"),
+        }
+    )
     url = f"http://127.0.0.1:{rasa_port}"
     code, report = health(url)
     assert code == 2 and report["status"] == "down", report
@@ -220,8 +267,9 @@ def test_the_services_run_from_their_unit_files_and_health_follows_them(tmp_path
     try:
         started = time.monotonic()
         for name, unit in (("actions", "ivig-actions.service"), ("rasa", "ivig-rasa.service")):
-            processes[name] = subprocess.Popen(wrap(exec_start(unit)), cwd=PROJECT_DIR, env=env,
-                                               stdout=open(tmp_path / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
+            processes[name] = subprocess.Popen(
+                wrap(exec_start(unit)), cwd=PROJECT_DIR, env=env, stdout=open(tmp_path / f"{name}.log", "wb"), stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 300
         while True:
             code, report = health(url)
@@ -232,8 +280,7 @@ def test_the_services_run_from_their_unit_files_and_health_follows_them(tmp_path
             assert time.monotonic() < deadline, report
             time.sleep(1)
         ready_after = time.monotonic() - started
-        assert report["checks"] == {"model": "ok", "actions": "ok", "tracker_store": "ok",
-                                    "lock_store": "not checked (in memory)"}, report
+        assert report["checks"] == {"model": "ok", "actions": "ok", "tracker_store": "ok", "lock_store": "not checked (in memory)"}, report
         assert (state / "conversations.db").exists(), "the tracker store is not in the state directory"
         # `serve` replaced itself by the server: systemd's signals reach the server directly
         assert "bot.rasa_server" in pathlib.Path(f"/proc/{processes['rasa'].pid}/cmdline").read_text()
@@ -253,16 +300,19 @@ def test_the_services_run_from_their_unit_files_and_health_follows_them(tmp_path
             urllib.request.urlopen(f"{url}/health/ready", timeout=10)
         assert not_ready.value.code == 503
 
-        retention = subprocess.run(wrap(exec_start("ivig-retention.service")), cwd=PROJECT_DIR, env=env,
-                                   capture_output=True, text=True, timeout=120)
+        retention = subprocess.run(
+            wrap(exec_start("ivig-retention.service")), cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+        )
         assert retention.returncode == 0 and "deleted 0 conversation" in retention.stdout, retention
 
         processes["rasa"].send_signal(signal.SIGINT)  # the unit's KillSignal
         processes["rasa"].wait(30)  # its TimeoutStopSec
         code, report = health(url)
         assert code == 2, report
-        print(f"\nservices from the unit files ({'sandboxed' if sandbox else 'not sandboxed'}): ready (health exit 0)"
-              f" {ready_after:.1f} s after their start")
+        print(
+            f"\nservices from the unit files ({'sandboxed' if sandbox else 'not sandboxed'}): ready (health exit 0)"
+            f" {ready_after:.1f} s after their start"
+        )
     finally:
         for process in processes.values():
             if process.poll() is None:

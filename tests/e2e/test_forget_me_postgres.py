@@ -1,5 +1,6 @@
 """Forget me on a real PostgreSQL tracker store (the scaled deployment's, docs/endpoints.scaled.yml): the
 question, then every stored event of that conversation deleted, other conversations untouched."""
+
 import asyncio
 
 import sqlalchemy as sa
@@ -19,8 +20,7 @@ def test_forget_me_deletes_the_conversation_on_postgresql(postgres, domain, monk
     for key, value in configured_env(postgres, "forget").items():
         if key.startswith("IVIG_"):
             monkeypatch.setenv(key, value)
-    store = WindowedSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=postgres, db="forget",
-                                    username="ivig")
+    store = WindowedSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=postgres, db="forget", username="ivig")
     for sender in ("patient-forget", "patient-keep"):
         tracker = asyncio.run(store.get_or_create_tracker(sender))
         tracker.update(UserUttered("what is ivig", {"name": "ivig_basics"}))

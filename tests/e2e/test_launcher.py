@@ -5,6 +5,7 @@ One launcher for the module, as a clinic runs it; the tests run in order: answer
 killed, the Rasa server killed, Ctrl-C. The supervisor's backoff is also checked on its own, with
 processes that keep failing and a clock the test moves.
 """
+
 import os
 import pathlib
 import signal

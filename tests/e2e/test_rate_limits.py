@@ -1,5 +1,6 @@
 """Rate limits over the real channels (bot/channels.py): a flood from one sender, or from one address, is refused
 with the polite notice (HTTP 429 on REST) and never reaches the model, while other patients are still answered."""
+
 import json
 import sqlite3
 import uuid
@@ -19,8 +20,10 @@ ADDRESS_BURST = 8
 def limited_bot(tmp_path_factory):
     env = {
         # long intervals: no token comes back while the test runs
-        "IVIG_RATE_SENDER_BURST": str(SENDER_BURST), "IVIG_RATE_SENDER_INTERVAL": "600",
-        "IVIG_RATE_ADDRESS_BURST": str(ADDRESS_BURST), "IVIG_RATE_ADDRESS_INTERVAL": "600",
+        "IVIG_RATE_SENDER_BURST": str(SENDER_BURST),
+        "IVIG_RATE_SENDER_INTERVAL": "600",
+        "IVIG_RATE_ADDRESS_BURST": str(ADDRESS_BURST),
+        "IVIG_RATE_ADDRESS_INTERVAL": "600",
         # as behind one reverse proxy: the client's address is the last one in X-Forwarded-For
         "SANIC_PROXIES_COUNT": "1",
     }
@@ -48,8 +51,9 @@ def test_a_flooding_sender_is_refused_politely_and_another_sender_is_answered(li
     flood = f"flood-{uuid.uuid4().hex}"
     answers = [post(client, flood, "what are the side effects?", "198.51.100.1") for _ in range(SENDER_BURST + 3)]
     assert [status for status, _ in answers] == [200] * SENDER_BURST + [429] * 3
-    assert all(messages == [{"recipient_id": flood, "text": default_builder().notice("rate_limited")}]
-               for _, messages in answers[SENDER_BURST:]), answers[-1]
+    assert all(
+        messages == [{"recipient_id": flood, "text": default_builder().notice("rate_limited")}] for _, messages in answers[SENDER_BURST:]
+    ), answers[-1]
     status, messages = post(client, f"patient-{uuid.uuid4().hex}", "what are the side effects?", "198.51.100.1")
     assert status == 200 and any(message.get("custom", {}).get("topic") == "side_effects" for message in messages)
     assert stored_user_messages(limited_bot, flood) == SENDER_BURST  # refused messages never reached the model

@@ -1,4 +1,5 @@
 """End-to-end: the real Rasa server and action server, spoken to over the REST webhook."""
+
 import uuid
 
 import pytest
@@ -25,8 +26,7 @@ def test_every_topic_answers_with_its_citations_and_the_safety_message(client, t
     if topic_id in URGENT_TOPICS:
         assert turn.kind == "urgent" and turn.has_safety and turn.payload["citations"] == []
         return
-    assert [c["id"] for c in turn.payload["citations"]] == list(content.topics[topic_id].citations) \
-        or topic_id == "sources"
+    assert [c["id"] for c in turn.payload["citations"]] == list(content.topics[topic_id].citations) or topic_id == "sources"
     if topic_id not in TOPICS_WITHOUT_SAFETY:
         assert turn.has_safety and turn.text.endswith(turn.payload["safety_text"])
 

@@ -1,6 +1,7 @@
 """Several Rasa servers sharing a real PostgreSQL tracker store and a real Redis lock store
 (docs/endpoints.scaled.yml): a conversation continues whichever server answers, and nothing is lost; socket.io
 replies travel through the same Redis (IVIG_SOCKETIO_REDIS_URL) to the session's sockets on every server."""
+
 import concurrent.futures
 import glob
 import pathlib
@@ -28,14 +29,17 @@ def postgres():
     data = pathlib.Path(tempfile.mkdtemp(prefix="ivig-pg-"))
     shutil.chown(data, "postgres", "postgres")
     as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_postgres, PG_BIN / "initdb", "-D", data, "-U", "ivig", "--auth=trust"],
-                   check=True, capture_output=True)
+    subprocess.run([*as_postgres, PG_BIN / "initdb", "-D", data, "-U", "ivig", "--auth=trust"], check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([*as_postgres, PG_BIN / "postgres", "-D", data, "-p", str(port),
-                               "-c", "listen_addresses=127.0.0.1", "-k", str(data)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert wait_until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="ivig", dbname="postgres").close() is None,
-                      ignore=(psycopg2.OperationalError,)), "PostgreSQL did not come up"
+    server = subprocess.Popen(
+        [*as_postgres, PG_BIN / "postgres", "-D", data, "-p", str(port), "-c", "listen_addresses=127.0.0.1", "-k", str(data)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert wait_until(
+        lambda: psycopg2.connect(host="127.0.0.1", port=port, user="ivig", dbname="postgres").close() is None,
+        ignore=(psycopg2.OperationalError,),
+    ), "PostgreSQL did not come up"
     connection = psycopg2.connect(host="127.0.0.1", port=port, user="ivig", dbname="postgres")
     connection.autocommit = True
     connection.cursor().execute("CREATE DATABASE conversations")
@@ -51,12 +55,25 @@ def redis(tmp_path_factory):
     executable = shutil.which("redis-server")
     assert executable, "redis-server missing: run `make system-deps`"
     port = free_port()
-    server = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
-                              stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path_factory.mktemp("redis")),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     import redis as redis_client
-    assert wait_until(lambda: redis_client.Redis(port=port).ping(), ignore=(redis_client.ConnectionError,)), \
-        "Redis did not come up"
+
+    assert wait_until(lambda: redis_client.Redis(port=port).ping(), ignore=(redis_client.ConnectionError,)), "Redis did not come up"
     yield port
     server.terminate()
     server.wait(30)
@@ -68,9 +85,13 @@ def two_stacks(tmp_path_factory, postgres, redis):
     env = {
         "IVIG_ENDPOINTS": str(PROJECT_DIR / "docs" / "endpoints.scaled.yml"),
         "IVIG_ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
-        "IVIG_POSTGRES_HOST": "127.0.0.1", "IVIG_POSTGRES_PORT": str(postgres),
-        "IVIG_POSTGRES_DB": "conversations", "IVIG_POSTGRES_USER": "ivig", "IVIG_POSTGRES_PASSWORD": "",
-        "IVIG_REDIS_HOST": "127.0.0.1", "IVIG_REDIS_PORT": str(redis),
+        "IVIG_POSTGRES_HOST": "127.0.0.1",
+        "IVIG_POSTGRES_PORT": str(postgres),
+        "IVIG_POSTGRES_DB": "conversations",
+        "IVIG_POSTGRES_USER": "ivig",
+        "IVIG_POSTGRES_PASSWORD": "",
+        "IVIG_REDIS_HOST": "127.0.0.1",
+        "IVIG_REDIS_PORT": str(redis),
         "IVIG_SOCKETIO_REDIS_URL": f"redis://127.0.0.1:{redis}/2",
         # test_concurrent_messages_of_one_conversation_are_all_kept sends 12 messages of one conversation at once
         "IVIG_RATE_SENDER_BURST": "12",

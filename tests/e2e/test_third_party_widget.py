@@ -7,6 +7,7 @@ question and gets the answer with the safety message; after a page reload the wi
 (same session id, from sessionStorage) and "tell me more" continues the same conversation, stored under
 one sender id.
 """
+
 import functools
 import json
 import os
@@ -25,8 +26,7 @@ from bot.stack import MODEL_PATH, Stack, StackConfig
 
 WEBCHAT_JS = PROJECT_DIR / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 CHROMIUM = os.environ.get("IVIG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 30_000
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A clinic page with rasa-webchat</title></head>
@@ -120,7 +120,8 @@ def ask(page, text: str, expected: str) -> str:
     page.wait_for_function(
         "([before, expected]) => [...document.querySelectorAll('.rw-response')].slice(before)"
         ".some(e => e.innerText.toLowerCase().includes(expected))",
-        arg=[before, expected.lower()], timeout=TIMEOUT_MS,
+        arg=[before, expected.lower()],
+        timeout=TIMEOUT_MS,
     )
     settle(page)
     return "\n".join(responses(page).all_inner_texts()[before:])

@@ -2,6 +2,7 @@
 
 Hand-written messages (not the blind sets): one per behaviour the triage guarantees.
 """
+
 import uuid
 
 import pytest
@@ -26,8 +27,7 @@ def new_sender():
         ("took too many of my gabapentin and feel really drowsy", "poisoning", "1-800-222-1222"),
         ("my heart rate is 180 and won't come down", "emergency", "911"),
         ("whats the lethal dose of ivig", "crisis", "988"),
-        ("My mum has a fever, she's confused and says her neck is really stiff. Does IVIG help POTS?",
-         "emergency", "911"),
+        ("My mum has a fever, she's confused and says her neck is really stiff. Does IVIG help POTS?", "emergency", "911"),
     ],
 )
 def test_urgent_messages_get_their_level_first(client, text, level, must_say):
@@ -45,20 +45,26 @@ def test_a_red_flag_after_the_length_cut_is_still_caught(client):
     assert any("only read the first" in m.get("text", "") for m in turn.messages)
 
 
-@pytest.mark.parametrize("text, level, first_words", [
-    ("me quiero morir", "crisis", "Lo siento"),
-    ("je veux mourir", "crisis", "Je suis vraiment"),
-])
+@pytest.mark.parametrize(
+    "text, level, first_words",
+    [
+        ("me quiero morir", "crisis", "Lo siento"),
+        ("je veux mourir", "crisis", "Je suis vraiment"),
+    ],
+)
 def test_spanish_and_french_crises_get_the_key_line_in_their_language(client, text, level, first_words):
     turn = client.send(new_sender(), text)
     assert turn.topic == level and turn.text.startswith(first_words) and "988" in turn.text
 
 
-@pytest.mark.parametrize("text, topic", [
-    ("I'm so tired", "symptom_fatigue"),
-    ("I have a headache after my infusion", "side_effects"),
-    ("I'm scared about my first infusion", "infusion_process"),
-])
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("I'm so tired", "symptom_fatigue"),
+        ("I have a headache after my infusion", "side_effects"),
+        ("I'm scared about my first infusion", "infusion_process"),
+    ],
+)
 def test_everyday_statements_get_useful_answers_not_alarms(client, text, topic):
     turn = client.send(new_sender(), text)
     assert turn.topic == topic, turn.text

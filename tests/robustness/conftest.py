@@ -2,6 +2,7 @@
 
 The bot is always the real one (processes started by bot.stack); nothing here mocks it.
 """
+
 import json
 import re
 import sqlite3
@@ -22,9 +23,7 @@ from bot.settings import get_settings
 from bot.stack import wait_until
 
 # A dose: a number followed by a unit of amount (0.5 g/kg, 400 mg, 2 grams, 10 ml, 30 g).
-DOSE = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:g\s*/\s*kg|mg\s*/\s*kg|mg|mcg|µg|ml|mL|grams?|milligrams?|g)\b", re.IGNORECASE
-)
+DOSE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:g\s*/\s*kg|mg\s*/\s*kg|mg|mcg|µg|ml|mL|grams?|milligrams?|g)\b", re.IGNORECASE)
 UNAVAILABLE_WORDS = "can't answer right now"
 
 
@@ -59,12 +58,18 @@ def answer_problems(turn: Turn, sent: str = "") -> List[str]:
 
 
 def post_raw(
-    base_url: str, body: bytes, headers: Optional[Dict[str, str]] = None, path: str = "/webhooks/rest/webhook",
-    method: str = "POST", timeout: float = 60,
+    base_url: str,
+    body: bytes,
+    headers: Optional[Dict[str, str]] = None,
+    path: str = "/webhooks/rest/webhook",
+    method: str = "POST",
+    timeout: float = 60,
 ) -> Tuple[int, Dict[str, str], Any]:
     """One raw HTTP request: (status, headers, parsed JSON or text). Never raises for an HTTP status."""
     request = urllib.request.Request(
-        base_url.rstrip("/") + path, data=body, method=method,
+        base_url.rstrip("/") + path,
+        data=body,
+        method=method,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
@@ -134,14 +139,13 @@ class SocketPatient:
 def user_texts(db, sender: str) -> List[str]:
     """The texts of the `user` events stored for one conversation in the SQLite tracker store."""
     with sqlite3.connect(str(db)) as connection:
-        rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
-        ).fetchall()
+        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)).fetchall()
     return [json.loads(data).get("text") for (data,) in rows]
 
 
-def one_message_two_tabs(url_sending: str, url_other: str, session_id: str,
-                         text: str = "what are the side effects?") -> Tuple[Turn, List[Any]]:
+def one_message_two_tabs(
+    url_sending: str, url_other: str, session_id: str, text: str = "what are the side effects?"
+) -> Tuple[Turn, List[Any]]:
     """A patient's two tabs (sockets) of one session, connected to `url_sending` and `url_other` (the same server
     or two): `text` is sent through the first. Returns the turn it got and the messages that reached the other tab
     (waiting up to 10 s for the reply's payload there); both sockets are closed."""

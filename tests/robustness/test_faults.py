@@ -6,6 +6,7 @@ One stack for the module. Rasa reaches the action server through a delaying TCP 
 process (IVIG_ACTIONS_PORT points at the proxy; the action server itself listens on its own port), so
 "slow" is a real network delay, not a mock.
 """
+
 import asyncio
 import threading
 import time

@@ -22,6 +22,7 @@ LOAD_PATIENTS (default 30) and RESTART_LOAD_AFTER (seconds of load after the Ras
 20) change its size; `make load-restarts` runs it with 50 patients and prints the figures
 (docs/robustness.md, "Restarts under load").
 """
+
 import asyncio
 import collections
 import dataclasses
@@ -72,8 +73,7 @@ class Timeline:
     end: float = 0.0
 
 
-async def patient(session: aiohttp.ClientSession, url: str, sender: str, stop: asyncio.Event, seed: int,
-                  sent: List[Sent]) -> None:
+async def patient(session: aiohttp.ClientSession, url: str, sender: str, stop: asyncio.Event, seed: int, sent: List[Sent]) -> None:
     rng, scripts = random.Random(seed), list(SCRIPTS)
     await asyncio.sleep(rng.uniform(0, 1))
     while not stop.is_set():
@@ -94,8 +94,7 @@ async def patient(session: aiohttp.ClientSession, url: str, sender: str, stop: a
 async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> Sent:
     started, status, topic, kind = time.monotonic(), None, None, None
     try:
-        async with session.post(url, json={"sender": sender, "message": text},
-                                timeout=aiohttp.ClientTimeout(total=60)) as response:
+        async with session.post(url, json={"sender": sender, "message": text}, timeout=aiohttp.ClientTimeout(total=60)) as response:
             status = response.status
             body = await response.json(content_type=None)
         error, unsafe = check_reply(status, body, text)
@@ -132,8 +131,7 @@ async def load_with_kills(launcher: Launcher, run_id: str) -> Tuple[List[Sent], 
             async with session.post(url, json={"sender": f"{run_id}-warmup", "message": "what is ivig"}) as response:
                 await response.read()
         timeline.start = time.monotonic()
-        patients = [asyncio.ensure_future(patient(session, url, f"{run_id}-p{i:03d}", stop, i, sent))
-                    for i in range(PATIENTS)]
+        patients = [asyncio.ensure_future(patient(session, url, f"{run_id}-p{i:03d}", stop, i, sent)) for i in range(PATIENTS)]
         await asyncio.sleep(10)
         timeline.actions_killed, timeline.actions_back = await kill_and_wait(launcher, "actions", "rasa_sdk", 90)
         await asyncio.sleep(10)
@@ -184,9 +182,12 @@ def continued_follow_ups(sent: List[Sent], timeline: Timeline) -> Tuple[int, Lis
     for items in by_sender.values():
         answered = [s for s in items if s.acknowledged and not s.error]
         for previous, item in zip(answered, answered[1:]):
-            if (item.text in FOLLOW_UPS and previous.started < timeline.rasa_killed < item.started
-                    and previous.topic not in (None, "fallback", "greet", "goodbye", "thanks")
-                    and previous.kind != "urgent"):
+            if (
+                item.text in FOLLOW_UPS
+                and previous.started < timeline.rasa_killed < item.started
+                and previous.topic not in (None, "fallback", "greet", "goodbye", "thanks")
+                and previous.kind != "urgent"
+            ):
                 count += 1
                 if item.topic != previous.topic:
                     wrong.append(f"{previous.text!r} ({previous.topic}) then {item.text!r} -> {item.topic}/{item.kind}")
@@ -207,24 +208,31 @@ def test_killing_either_server_under_load_loses_nothing_acknowledged_and_convers
     kinds = collections.Counter("answer" if not s.error else s.error for s in sent)
     unsafe = [f"{s.sender}: {s.unsafe}" for s in sent if s.unsafe]
     outside = [s for s in sent if s.error and not in_gap(s, actions_gap) and not in_gap(s, rasa_gap)]
-    errors_in_actions_gap = [s for s in sent if s.error not in ("", "unavailable notice") and in_gap(s, actions_gap)
-                             and not in_gap(s, rasa_gap)]
+    errors_in_actions_gap = [
+        s for s in sent if s.error not in ("", "unavailable notice") and in_gap(s, actions_gap) and not in_gap(s, rasa_gap)
+    ]
     follow_ups, wrong = continued_follow_ups(sent, timeline)
     latencies = [s.latency * 1000 for s in sent if not s.error]
     steady = [s.latency * 1000 for s in sent if not s.error and not in_gap(s, actions_gap) and not in_gap(s, rasa_gap)]
     after = [s for s in sent if s.started > timeline.rasa_back + 2]
     figures = {
-        "patients": PATIENTS, "seconds": round(timeline.end - timeline.start, 1), "sent": len(sent),
-        "replies": dict(kinds), "acknowledged": sum(s.acknowledged for s in sent),
-        "p50_ms": round(percentile(latencies, 50)), "p99_ms": round(percentile(latencies, 99)),
+        "patients": PATIENTS,
+        "seconds": round(timeline.end - timeline.start, 1),
+        "sent": len(sent),
+        "replies": dict(kinds),
+        "acknowledged": sum(s.acknowledged for s in sent),
+        "p50_ms": round(percentile(latencies, 50)),
+        "p99_ms": round(percentile(latencies, 99)),
         "outside_the_gaps": {"p50_ms": round(percentile(steady, 50)), "p99_ms": round(percentile(steady, 99))},
         "actions_killed_at_s": round(t(timeline.actions_killed), 1),
         "actions_back_after_s": round(timeline.actions_back - timeline.actions_killed, 1),
         "rasa_killed_at_s": round(t(timeline.rasa_killed), 1),
         "rasa_back_after_s": round(timeline.rasa_back - timeline.rasa_killed, 1),
-        "unsafe": len(unsafe), "lost_acknowledged": lost,
+        "unsafe": len(unsafe),
+        "lost_acknowledged": lost,
         "after_restart": {"sent": len(after), "answered": sum(not s.error for s in after)},
-        "follow_ups_across_the_restart": follow_ups, "follow_ups_about_another_topic": len(wrong),
+        "follow_ups_across_the_restart": follow_ups,
+        "follow_ups_about_another_topic": len(wrong),
     }
     print("\nrestarts under load:", json.dumps(figures, indent=1))
     if os.environ.get("RESTART_LOAD_DUMP"):

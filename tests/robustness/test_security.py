@@ -1,6 +1,7 @@
 """Security: the Rasa HTTP API is off (or behind a token), CORS is an allow-list, the servers listen on
 loopback only, patient text stays out of the logs, and the retention command deletes old conversations.
 """
+
 import json
 import os
 import pathlib
@@ -23,8 +24,7 @@ ADMIN_CALLS = [
     ("POST", "/model/train", b"{}"),
     ("POST", "/model/parse", b'{"text": "hi"}'),
     ("GET", "/conversations/{sender}/tracker", None),
-    ("POST", "/conversations/{sender}/tracker/events",
-     b'[{"event": "slot", "name": "current_topic", "value": "dosing"}]'),
+    ("POST", "/conversations/{sender}/tracker/events", b'[{"event": "slot", "name": "current_topic", "value": "dosing"}]'),
     ("PUT", "/conversations/{sender}/tracker/events", b"[]"),
     ("POST", "/conversations/{sender}/execute", b'{"name": "action_answer_topic"}'),
     ("POST", "/conversations/{sender}/trigger_intent", b'{"name": "dosing"}'),
@@ -37,6 +37,7 @@ def refused(status: int) -> bool:
 
 
 # --- the HTTP API --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method, path, body", ADMIN_CALLS)
 def test_admin_api_is_off_by_default(bot, method, path, body):
@@ -68,8 +69,7 @@ def test_admin_api_with_a_token_refuses_unauthenticated_calls(token_bot, method,
     for query in ("", "?token=wrong-token"):
         status, _, reply = post_raw(url, body or b"", path=path.format(sender=sender) + query, method=method)
         assert status in (401, 403), (query, status, reply)
-    status, _, reply = post_raw(url, b"", path=path.format(sender=sender), method=method,
-                                headers={"Authorization": "Bearer not-a-jwt"})
+    status, _, reply = post_raw(url, b"", path=path.format(sender=sender), method=method, headers={"Authorization": "Bearer not-a-jwt"})
     assert status in (401, 403), (status, reply)
     assert user_texts(token_bot.config.tracker_db, sender) == []
 
@@ -82,10 +82,15 @@ def test_admin_api_with_the_token_works(token_bot):
 
 # --- CORS ----------------------------------------------------------------------------------------------------
 
+
 def preflight(url: str, origin: str, path: str = "/webhooks/rest/webhook"):
-    return post_raw(url, b"", path=path, method="OPTIONS",
-                    headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                             "Access-Control-Request-Headers": "content-type"})
+    return post_raw(
+        url,
+        b"",
+        path=path,
+        method="OPTIONS",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
 
 
 def test_cors_grants_the_allowed_origin_only(bot):
@@ -98,16 +103,16 @@ def test_cors_grants_the_allowed_origin_only(bot):
         body = json.dumps({"sender": new_sender("cors"), "message": "hi"}).encode()
         _, headers, _ = post_raw(bot.rasa_url, body, headers={"Origin": foreign})
         assert "Access-Control-Allow-Origin" not in headers, (foreign, headers)
-        _, headers, _ = post_raw(bot.rasa_url, None, path="/socket.io/?EIO=4&transport=polling", method="GET",
-                                 headers={"Origin": foreign})
+        _, headers, _ = post_raw(bot.rasa_url, None, path="/socket.io/?EIO=4&transport=polling", method="GET", headers={"Origin": foreign})
         assert "Access-Control-Allow-Origin" not in headers, (foreign, headers)
 
 
 def clean_settings(env_extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVIG_")}
     code = "from bot.settings import get_settings; print(' '.join(get_settings().cors_origins))"
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env={**env, **env_extra},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env={**env, **env_extra}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_default_cors_allow_list_has_no_wildcard_and_refuses_one():
@@ -164,12 +169,14 @@ def test_servers_listen_on_loopback_only(bot, service):
 
 # --- logs ----------------------------------------------------------------------------------------------------
 
+
 def leave_before_the_reply(url: str, sender: str, text: str) -> None:
     """Sends a message and hangs up at once, as a patient closing the tab does."""
     host, port = url.replace("http://", "").split(":")
     body = json.dumps({"sender": sender, "message": text}).encode()
-    head = (f"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n" f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection((host, int(port)), timeout=5) as connection:
         connection.sendall(head + body)
     time.sleep(0.05)
@@ -200,12 +207,12 @@ def test_patient_text_is_not_in_the_logs(bot):
 
 # --- retention -----------------------------------------------------------------------------------------------
 
+
 def age(db: pathlib.Path, sender: str, days: float, only_first: int = 0) -> None:
     with sqlite3.connect(str(db)) as connection:
         ids = [i for (i,) in connection.execute("SELECT id FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
         ids = ids[:only_first] if only_first else ids
-        connection.executemany("UPDATE events SET timestamp = timestamp - ? WHERE id = ?",
-                               [(days * 86400, i) for i in ids])
+        connection.executemany("UPDATE events SET timestamp = timestamp - ? WHERE id = ?", [(days * 86400, i) for i in ids])
 
 
 def conversations(db: pathlib.Path):
@@ -229,7 +236,10 @@ def test_retention_deletes_only_conversations_older_than_the_configured_days(bot
     before = conversations(db)
     result = subprocess.run(
         [sys.executable, "-m", "bot.conversations", "retention", "--days", "30", "--db", str(db)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "deleted 2 conversation(s) older than 30 days" in result.stdout, result.stdout

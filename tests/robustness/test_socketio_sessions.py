@@ -4,6 +4,7 @@ Rasa 3.6 calls `enter_room` without `await` (RasaHQ/rasa#13027); from python-soc
 coroutine, so a socket never joined its session's room and no reply reached it. bot/channels.py handles
 `session_request` itself and awaits it. These tests fail without that: replies go to the session's room.
 """
+
 from importlib.metadata import version
 
 import pytest
@@ -41,8 +42,7 @@ def test_a_patient_who_reconnects_continues_the_same_conversation(url, bot):
         assert more.topic == "study_vascular" and more.kind == "details" and more.has_safety, more.messages
     finally:
         second.close()
-    stored = wait_until(lambda: len(user_texts(bot.config.tracker_db, session)) >= 2 and
-                        user_texts(bot.config.tracker_db, session))
+    stored = wait_until(lambda: len(user_texts(bot.config.tracker_db, session)) >= 2 and user_texts(bot.config.tracker_db, session))
     assert stored == ["what did the blood vessel study find", "how many people were in it?"]
 
 

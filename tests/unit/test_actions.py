@@ -1,4 +1,5 @@
 """The actions, run with rasa_sdk's CollectingDispatcher, trackers built from events and the real domain."""
+
 import asyncio
 
 import pytest
@@ -38,8 +39,7 @@ def run(action, tr, domain):
 
 
 def test_every_action_is_in_the_domain(domain):
-    names = {cls().name() for cls in (
-        actions.ActionAnswerTopic, actions.ActionAnswerFollowUp, actions.ActionRecordFeedback)}
+    names = {cls().name() for cls in (actions.ActionAnswerTopic, actions.ActionAnswerFollowUp, actions.ActionRecordFeedback)}
     assert names <= set(domain.user_actions)
 
 
@@ -75,8 +75,7 @@ def test_topic_answer_follows_the_contract(topic_id, content, domain):
 
 def test_a_topic_answer_remembers_the_topic_and_the_study(domain):
     _, events = run(actions.ActionAnswerTopic(), tracker("study_vascular"), domain)
-    assert events == [SlotSet("current_topic", "study_vascular"), SlotSet("detail_depth", 0),
-                      SlotSet("current_study", "study_vascular")]
+    assert events == [SlotSet("current_topic", "study_vascular"), SlotSet("detail_depth", 0), SlotSet("current_study", "study_vascular")]
 
 
 def test_fallback_asks_to_rephrase_with_suggestions(domain):
@@ -84,21 +83,22 @@ def test_fallback_asks_to_rephrase_with_suggestions(domain):
     assert message["custom"]["topic"] == "fallback" and message["buttons"] and events == []
 
 
-@pytest.mark.parametrize("intent, confidence, text, entities, expected", [
-    # unsure, short: a follow-up of the topic just discussed
-    ("bot_identity", 0.33, "is that normal", [], "side_effects"),
-    ("nlu_fallback", 0.25, "why not, its the same stuff", [], "side_effects"),
-    # confident, long, or naming a symptom of its own: the classifier's topic
-    ("cost_insurance", 0.92, "how much is it", [], "cost_insurance"),
-    ("capabilities", 0.5, "and what about all the other things you can explain to me about this treatment", [],
-     "capabilities"),
-    ("symptom_brain_fog", 0.5, "and the fog?", [{"entity": "SYMPTOM", "value": "fog"}], "symptom_brain_fog"),
-    # small talk and gibberish keep their own reply
-    ("thanks", 0.4, "ok thanks", [], "thanks"),
-    ("nlu_fallback", 1.0, "asdkjh lkj", [], "fallback"),
-])
-def test_a_short_unsure_message_continues_the_topic_just_discussed(intent, confidence, text, entities, expected,
-                                                                   domain):
+@pytest.mark.parametrize(
+    "intent, confidence, text, entities, expected",
+    [
+        # unsure, short: a follow-up of the topic just discussed
+        ("bot_identity", 0.33, "is that normal", [], "side_effects"),
+        ("nlu_fallback", 0.25, "why not, its the same stuff", [], "side_effects"),
+        # confident, long, or naming a symptom of its own: the classifier's topic
+        ("cost_insurance", 0.92, "how much is it", [], "cost_insurance"),
+        ("capabilities", 0.5, "and what about all the other things you can explain to me about this treatment", [], "capabilities"),
+        ("symptom_brain_fog", 0.5, "and the fog?", [{"entity": "SYMPTOM", "value": "fog"}], "symptom_brain_fog"),
+        # small talk and gibberish keep their own reply
+        ("thanks", 0.4, "ok thanks", [], "thanks"),
+        ("nlu_fallback", 1.0, "asdkjh lkj", [], "fallback"),
+    ],
+)
+def test_a_short_unsure_message_continues_the_topic_just_discussed(intent, confidence, text, entities, expected, domain):
     tr = tracker(intent, text=text, entities=entities, current_topic="side_effects", confidence=confidence)
     message, _ = run(actions.ActionAnswerTopic(), tr, domain)
     assert message["custom"]["topic"] == expected
@@ -120,13 +120,11 @@ def test_study_size_is_answered_about_the_study_just_discussed(content, domain):
 
 def test_study_size_after_a_symptom_answer_describes_its_study_and_keeps_it(domain):
     """After the nerve-pain answer, "how many people were in it?" is the small-fibre study, and stays so."""
-    message, events = run(actions.ActionAnswerFollowUp(),
-                          tracker("study_details", current_topic="symptom_pain_neuropathy"), domain)
+    message, events = run(actions.ActionAnswerFollowUp(), tracker("study_details", current_topic="symptom_pain_neuropathy"), domain)
     assert message["custom"]["topic"] == "study_sfn" and message["custom"]["kind"] == "details"
     assert SlotSet("current_study", "study_sfn") in events and SlotSet("current_topic", "study_sfn") in events
     # Studies of two study topics behind one answer: described as that answer's studies, nothing is chosen.
-    message, events = run(actions.ActionAnswerFollowUp(),
-                          tracker("study_details", current_topic="symptom_heart_vascular"), domain)
+    message, events = run(actions.ActionAnswerFollowUp(), tracker("study_details", current_topic="symptom_heart_vascular"), domain)
     assert message["custom"]["topic"] == "symptom_heart_vascular" and not events
 
 
@@ -162,8 +160,7 @@ def test_named_study_routes_a_study_question(domain):
 
 def test_urgent_replies_use_the_clinic_numbers(tmp_path, content):
     clinic_file = tmp_path / "clinic.yml"
-    clinic_file.write_text("emergency_number: '112'\ncrisis_line: '116 123'\npoison_line: '0800 POISON'\n"
-                           "clinic_phone: '555-0100'\n")
+    clinic_file.write_text("emergency_number: '112'\ncrisis_line: '116 123'\npoison_line: '0800 POISON'\n" "clinic_phone: '555-0100'\n")
     builder = ReplyBuilder(content, load_clinic(clinic_file))
     emergency = builder.answer("emergency")
     assert emergency.text.startswith("Call 112 now") and "nurse" in emergency.text
@@ -203,8 +200,7 @@ def test_after_a_crisis_reply_small_talk_gets_the_crisis_line_again(intent, doma
 
 
 def test_after_an_emergency_a_question_is_answered_after_the_reminder(content, domain):
-    tr = tracker("symptom_fatigue", triage={"level": None, "language": "en"}, urgent_level="emergency",
-                 urgent_turns_left=1)
+    tr = tracker("symptom_fatigue", triage={"level": None, "language": "en"}, urgent_level="emergency", urgent_turns_left=1)
     message, events = run(actions.ActionAnswerTopic(), tr, domain)
     assert message["text"].startswith("If those signs are still there")
     assert message["custom"]["topic"] == "symptom_fatigue" and message["custom"]["reminder"] == "emergency"
@@ -212,15 +208,13 @@ def test_after_an_emergency_a_question_is_answered_after_the_reminder(content, d
 
 
 def test_distress_words_right_after_an_emergency_get_the_emergency_reminder(domain):
-    tr = tracker("distress", triage={"level": "distress", "language": "en"}, urgent_level="emergency",
-                 urgent_turns_left=2)
+    tr = tracker("distress", triage={"level": "distress", "language": "en"}, urgent_level="emergency", urgent_turns_left=2)
     message, events = run(actions.ActionAnswerTopic(), tr, domain)
     assert message["text"].startswith("If those signs are still there") and "911" in message["text"]
     assert message["custom"]["topic"] == "emergency" and message["custom"]["kind"] == "reminder"
     assert SlotSet("urgent_turns_left", 1) in events
     # With no urgent reply in force, distress words get the distress reply.
-    message, _ = run(actions.ActionAnswerTopic(), tracker("distress", triage={"level": "distress", "language": "en"}),
-                     domain)
+    message, _ = run(actions.ActionAnswerTopic(), tracker("distress", triage={"level": "distress", "language": "en"}), domain)
     assert message["custom"]["topic"] == "distress" and message["custom"]["kind"] == "urgent"
 
 
@@ -231,11 +225,9 @@ def test_the_carry_over_ends(domain):
 
 
 def test_tell_me_more_goes_deeper_once_then_offers_related_questions(content, domain):
-    first, events = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects",
-                                                                 detail_depth=0), domain)
+    first, events = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects", detail_depth=0), domain)
     assert first["custom"]["kind"] == "more" and SlotSet("detail_depth", 1) in events
-    second, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects",
-                                                            detail_depth=1), domain)
+    second, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects", detail_depth=1), domain)
     assert second["custom"]["kind"] == "no_more" and second["custom"]["topic"] == "side_effects"
     assert second["text"] != first["text"] and second["buttons"]
 
@@ -258,8 +250,9 @@ def test_study_details_name_each_study_they_describe(domain):
     assert "small fiber neuropathy study" in message["text"] and "POTS trial" in message["text"]
 
 
-@pytest.mark.parametrize("language, words", [("es", "Solo puedo responder en inglés"), ("fr", "qu'en anglais"),
-                                             ("de", "I can only answer in English")])
+@pytest.mark.parametrize(
+    "language, words", [("es", "Solo puedo responder en inglés"), ("fr", "qu'en anglais"), ("de", "I can only answer in English")]
+)
 def test_another_language_gets_the_note_questions_and_clinic_contact(language, words, domain):
     tr = tracker("side_effects", triage={"level": None, "language": language})
     message, _ = run(actions.ActionAnswerTopic(), tr, domain)

@@ -1,6 +1,7 @@
 """The clinic report (bot/report.py, `make report`) on a seeded SQLite tracker store: its tables hold the
 seed's numbers, what patients typed is absent by default and redacted when the clinic turns it on, and the
 page loads nothing from anywhere."""
+
 import collections
 import datetime
 import html.parser
@@ -90,11 +91,14 @@ def expected_tables(seeded: Sequence[SeededConversation]) -> Dict[str, object]:
     """The report's numbers, counted from the seed itself."""
     patient = [t for c in seeded for t in c.turns if t.kind in PATIENT_KINDS]
     messages = collections.Counter(week(t.at) for t in patient)
-    starts = collections.Counter(week(min(t.at for t in c.turns if t.kind in PATIENT_KINDS))
-                                 for c in seeded if any(t.kind in PATIENT_KINDS for t in c.turns))
+    starts = collections.Counter(
+        week(min(t.at for t in c.turns if t.kind in PATIENT_KINDS)) for c in seeded if any(t.kind in PATIENT_KINDS for t in c.turns)
+    )
     first = datetime.date.fromisoformat(min(messages))
-    weeks = [(first + datetime.timedelta(days=7 * n)).isoformat()
-             for n in range((datetime.date.fromisoformat(max(messages)) - first).days // 7 + 1)]
+    weeks = [
+        (first + datetime.timedelta(days=7 * n)).isoformat()
+        for n in range((datetime.date.fromisoformat(max(messages)) - first).days // 7 + 1)
+    ]
     answered = collections.Counter(t.topic for t in patient if t.kind in ("topic", "tap", "unanswered"))
     urgent = collections.Counter(t.topic for t in patient if t.kind == "urgent")
     unanswered = collections.Counter(week(t.at) for t in patient if t.kind == "unanswered")
@@ -139,8 +143,14 @@ def assert_no_personal_details(page: Page) -> None:
 def run_report(tmp_path, db, **env) -> str:
     out = tmp_path / "report.html"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("IVIG_")}
-    result = subprocess.run([sys.executable, "-m", "bot.report", "--db", str(db), "--out", str(out)], cwd=PROJECT_DIR,
-                            env={**clean, **env}, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.report", "--db", str(db), "--out", str(out)],
+        cwd=PROJECT_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert str(out) in result.stdout
     return out.read_text(encoding="utf-8")
@@ -206,13 +216,16 @@ def test_an_empty_store_gives_a_page_that_says_so(tmp_path):
     assert_loads_nothing(text, page)
 
 
-@pytest.mark.parametrize("clinic_value, env_value, shown", [
-    (None, None, False),
-    ("true", None, True),
-    ("true", "false", False),
-    (None, "true", True),
-    (None, "", False),
-])
+@pytest.mark.parametrize(
+    "clinic_value, env_value, shown",
+    [
+        (None, None, False),
+        ("true", None, True),
+        ("true", "false", False),
+        (None, "true", True),
+        (None, "", False),
+    ],
+)
 def test_the_environment_overrides_the_clinic_setting(clinic_value, env_value, shown, tmp_path, monkeypatch):
     clinic = tmp_path / "clinic.yml"
     clinic.write_text(f"report_unanswered_text: {clinic_value}\n" if clinic_value else "clinic_name: a clinic\n")

@@ -1,4 +1,5 @@
 """The curated content keeps the content contract, and the validator fails loudly when it does not."""
+
 import datetime
 import logging
 import pathlib
@@ -46,40 +47,66 @@ REQUIRED_FACTS = {
     "mechanism_immune": ["autoantibod", "inflammation"],
     "mechanism_nerve": ["small fiber neuropathy", "dysautonomia"],
     "research_overview": [("early", "small"), ("larger", "bigger"), "borderline", "did no better"],
-    "study_vascular": ["21", "29", "27%", "3 months", ("not randomi", "not put into groups by chance"), "abstract",
-                       "authors reported", "borderline", "also improved"],
+    "study_vascular": [
+        "21",
+        "29",
+        "27%",
+        "3 months",
+        ("not randomi", "not put into groups by chance"),
+        "abstract",
+        "authors reported",
+        "borderline",
+        "also improved",
+    ],
     "study_case_series": ["9", ("6", "six"), "101", "547", ("no control", "no comparison", "without a comparison")],
     "study_sfn": ["9", ("3 of 7", "3 of the 7"), ("controlled trial", "larger trial", "bigger trial"), ("looked back", "retrospective")],
     "study_hypothesis": [("no patient", "did not include any patients", "without patients")],
     "candidates": ["small fiber neuropathy", "specialist"],
-    "evidence_limits": [("not proven", "isn't proven", "not been proven"), "pots", "small fiber neuropathy",
-                        "as of november 2026", "not approved", "off-label"],
+    "evidence_limits": [
+        ("not proven", "isn't proven", "not been proven"),
+        "pots",
+        "small fiber neuropathy",
+        "as of november 2026",
+        "not approved",
+        "off-label",
+    ],
     "dosing": [("no dose", "no set dose", "no agreed dose", "no standard dose", "not been set", "no established")],
     "access": ["prescription", "medical supervision", "not approved", "off-label"],
     "side_effects": ["headache", "blood clot", "kidney", "meningitis", "allerg"],
     "infusion_process": ["vein", ("hours", "hour")],
-    "clinical_trials": ["in-pasc", "recover-autonomic", "as of november 2026", "45", "another nih study",
-                        "neither was open to the public", "due to end in november 2026"],
+    "clinical_trials": [
+        "in-pasc",
+        "recover-autonomic",
+        "as of november 2026",
+        "45",
+        "another nih study",
+        "neither was open to the public",
+        "due to end in november 2026",
+    ],
     "symptom_brain_fog": [("thinking", "memory"), "borderline"],
     "symptom_fatigue": ["fatigue"],
     "symptom_pain_neuropathy": ["small fiber neuropathy"],
-    "symptom_pots": ["pots", ("no clear benefit", "no better", "did not do better", "no difference", "did not differ"),
-                     "did not measure pots", "as of november 2026"],
+    "symptom_pots": [
+        "pots",
+        ("no clear benefit", "no better", "did not do better", "no difference", "did not differ"),
+        "did not measure pots",
+        "as of november 2026",
+    ],
     "symptom_heart_vascular": ["27%", "authors reported", "also improved", "overall"],
     "symptom_other": [("doctor",)],
     "personal_advice": ["doctor", "{clinic_contact_details}"],
     "cost_insurance": [("insur",), "not approved", "expensive", "short supply"],
     "bot_identity": [("not a doctor", "not a person", "not a human")],
-    "long_covid_basics": ["3 months", ("come and go", "comes and goes"), ("one or more", "many parts"),
-                          ("don't need a positive", "no positive test", "without a positive")],
-    "approval_and_cure": [("no known cure", "no cure"), "not approved", ("experimental", "off-label"),
-                          "insur", "success rate"],
-    "infusion_day": [("several hours", "a few hours"), ("drink", "fluids", "hydrat"), "instructions",
-                     "{clinic_contact_details}"],
-    "pregnancy_children": ["adults", "pregnan", "breastfeed", "children", "specialist",
-                           "{clinic_contact_details}"],
-    "unsafe_use": ["prescription", "medical supervision", "one person", ("leftover",),
-                   "{clinic_contact_details}"],
+    "long_covid_basics": [
+        "3 months",
+        ("come and go", "comes and goes"),
+        ("one or more", "many parts"),
+        ("don't need a positive", "no positive test", "without a positive"),
+    ],
+    "approval_and_cure": [("no known cure", "no cure"), "not approved", ("experimental", "off-label"), "insur", "success rate"],
+    "infusion_day": [("several hours", "a few hours"), ("drink", "fluids", "hydrat"), "instructions", "{clinic_contact_details}"],
+    "pregnancy_children": ["adults", "pregnan", "breastfeed", "children", "specialist", "{clinic_contact_details}"],
+    "unsafe_use": ["prescription", "medical supervision", "one person", ("leftover",), "{clinic_contact_details}"],
     "contact_clinic": ["{clinic_contact_details}", "book", "messages", "records"],
     "out_of_scope": ["{clinic_contact_details}"],
     "fallback": ["{clinic_contact_details}"],
@@ -159,6 +186,7 @@ def test_citation_labels_show_no_unconfirmed_title(content):
 
 # --- the November 2026 review (../shared/content/REVIEW-2026-11.md), one test per item ---------
 
+
 def texts(topic):
     return " ".join(topic.texts().values()).lower()
 
@@ -169,8 +197,7 @@ def all_texts(content):
 
 def test_review_1_trials_are_not_described_as_open(content):
     for topic_id, text in all_texts(content).items():
-        for claim in ("under way", "could join", "might be eligible", "now testing", "current trial",
-                      "larger trial called"):
+        for claim in ("under way", "could join", "might be eligible", "now testing", "current trial", "larger trial called"):
             assert claim not in text, f"{topic_id} says {claim!r}"
     trials = content.topics["clinical_trials"].answer.lower()
     assert "45" in trials and "another nih study" in trials and "neither was open to the public" in trials
@@ -204,9 +231,22 @@ def test_review_4_the_thinking_result_is_borderline_in_every_first_answer(conten
 
 def test_review_5_who_should_not_have_ivig_and_what_to_tell_the_doctor(content):
     more = content.topics["side_effects"].more.lower()
-    for fact in ("severe reaction to immune globulin", "iga deficiency", "estrogen", "birth control", "hormone",
-                 "past clots", "heart or blood vessel disease", "thick blood", "older age", "kidney disease",
-                 "diabetes", "not drinking enough", "medicines that strain the kidneys", "blood group other than o"):
+    for fact in (
+        "severe reaction to immune globulin",
+        "iga deficiency",
+        "estrogen",
+        "birth control",
+        "hormone",
+        "past clots",
+        "heart or blood vessel disease",
+        "thick blood",
+        "older age",
+        "kidney disease",
+        "diabetes",
+        "not drinking enough",
+        "medicines that strain the kidneys",
+        "blood group other than o",
+    ):
         assert fact in more, fact
     candidates = content.topics["candidates"].more.lower()
     assert "severe reaction to immune globulin" in candidates and "iga deficiency" in candidates
@@ -230,8 +270,9 @@ def test_minor_time_bound_claims_carry_their_date_and_an_early_review(content):
     after (November 2026 -> December 2026: RECOVER-AUTONOMIC's end, IN-PASC's completion)."""
     status_month = max(ref.status_as_of for ref in content.references.values() if ref.status_as_of)
     next_month = datetime.date(status_month.year + status_month.month // 12, status_month.month % 12 + 1, 1)
-    speaking = [topic for topic in content.topics.values()
-                if any(content_store.TRIAL_STATUS.search(text) for text in topic.texts().values())]
+    speaking = [
+        topic for topic in content.topics.values() if any(content_store.TRIAL_STATUS.search(text) for text in topic.texts().values())
+    ]
     assert {"evidence_limits", "clinical_trials", "symptom_pots", "approval_and_cure"} <= {t.id for t in speaking}
     for topic in speaking:
         assert topic.review_due <= next_month, topic.id
@@ -296,12 +337,15 @@ def test_reading_level_is_about_grade_8(content):
 
 def test_reading_grade_tells_plain_from_dense_text():
     plain = "IVIG is a drip. It goes into a vein. It takes a few hours."
-    dense = ("Intravenous immunoglobulin preparations demonstrate immunomodulatory characteristics "
-             "necessitating individualized administration considerations.")
+    dense = (
+        "Intravenous immunoglobulin preparations demonstrate immunomodulatory characteristics "
+        "necessitating individualized administration considerations."
+    )
     assert content_status.reading_grade(plain) < 4 < 12 < content_status.reading_grade(dense)
 
 
 # --- dates, content status and start-up warning --------------------------------------------------
+
 
 def test_messages_may_show_the_checked_month(content_copy):
     edit(content_copy, "messages.yml", lambda d: d.update(checked="Information checked {checked_month}"))
@@ -329,8 +373,13 @@ def test_content_status_lists_every_topic_and_is_loud_about_passed_reviews(conte
 
 
 def test_content_status_names_undated_trial_status_outside_topics(content_copy):
-    edit(content_copy, "messages.yml", lambda d: d["studies"].update(
-        trial_in_pasc="IN-PASC has not reported results.", vernino2024="As of November 2026, no results yet."))
+    edit(
+        content_copy,
+        "messages.yml",
+        lambda d: d["studies"].update(
+            trial_in_pasc="IN-PASC has not reported results.", vernino2024="As of November 2026, no results yet."
+        ),
+    )
     content = content_store.load(content_copy)
     assert "study trial_in_pasc" in content_store.undated_status(content)
     assert "study vernino2024" not in content_store.undated_status(content)
@@ -355,6 +404,7 @@ def test_start_up_warns_about_due_reviews_without_failing(content, caplog):
 
 
 # --- the validator fails loudly -------------------------------------------------------------
+
 
 @pytest.fixture
 def content_copy(tmp_path):
@@ -389,18 +439,27 @@ def append(data, topic_id, field, text):
         ("topics.yml", lambda d: d["topics"].pop("side_effects"), "without an answer"),
         ("topics.yml", lambda d: d["topics"]["dosing"].update(answer=""), "text is missing"),
         ("topics.yml", lambda d: d["topics"]["study_sfn"]["citations"].append("smith1999"), "unknown citation"),
-        ("topics.yml", lambda d: d["topics"]["study_vascular"].update(
-            answer=d["topics"]["study_vascular"]["answer"] + " Fatigue fell by 38%."), "figure 38"),
+        (
+            "topics.yml",
+            lambda d: d["topics"]["study_vascular"].update(answer=d["topics"]["study_vascular"]["answer"] + " Fatigue fell by 38%."),
+            "figure 38",
+        ),
         ("topics.yml", lambda d: d["topics"]["study_case_series"].update(more="See PMID 36800000."), "PMID"),
         ("topics.yml", lambda d: d["topics"]["dosing"].update(answer="Most people get 2 g/kg."), "dose"),
         ("topics.yml", lambda d: d["topics"]["access"].update(answer="Call {doctor_phone}."), "placeholders"),
         ("topics.yml", lambda d: d["topics"]["access"]["follow_ups"].append("nope"), "follow-ups"),
         ("topics.yml", lambda d: d["topics"]["dosing"].pop("short"), "dosing short: text is missing"),
-        ("topics.yml", lambda d: d["topics"]["dosing"].update(short=d["topics"]["dosing"]["answer"]),
-         "(at most 2 sentences|shorter than the answer)"),
+        (
+            "topics.yml",
+            lambda d: d["topics"]["dosing"].update(short=d["topics"]["dosing"]["answer"]),
+            "(at most 2 sentences|shorter than the answer)",
+        ),
         ("topics.yml", lambda d: d["topics"]["dosing"].update(short="One. Two. Three."), "at most 2 sentences"),
-        ("topics.yml", lambda d: d["topics"]["sources"].update(
-            short=d["topics"]["sources"]["answer"] + " More."), "shorter than the answer"),
+        (
+            "topics.yml",
+            lambda d: d["topics"]["sources"].update(short=d["topics"]["sources"]["answer"] + " More."),
+            "shorter than the answer",
+        ),
         # A topic that cites nothing states no figure.
         ("topics.yml", lambda d: d["topics"]["ivig_basics"].update(short="It has 21 parts."), "figure 21"),
         # Conversation topics: `more` and `short` are checked when they are set.
@@ -416,40 +475,68 @@ def append(data, topic_id, field, text):
         ("topics.yml", lambda d: topic(d, "dosing").update(review_due="2026-13"), "review_due: a month"),
         ("topics.yml", lambda d: topic(d, "dosing").update(review_due="2026-11"), "review_due must come after"),
         # Trial status needs an "as of" date ...
-        ("topics.yml", lambda d: topic(d, "clinical_trials").update(
-            answer=topic(d, "clinical_trials")["answer"].replace("As of November 2026, there", "There")),
-         "clinical_trials answer: speaks of trial status"),
-        ("topics.yml", lambda d: append(d, "evidence_limits", "more", " IN-PASC is now recruiting."),
-         "evidence_limits more: speaks of trial status"),
-        ("topics.yml", lambda d: append(d, "dosing", "more", " A current trial is testing it."),
-         "dosing more: speaks of trial status"),
+        (
+            "topics.yml",
+            lambda d: topic(d, "clinical_trials").update(
+                answer=topic(d, "clinical_trials")["answer"].replace("As of November 2026, there", "There")
+            ),
+            "clinical_trials answer: speaks of trial status",
+        ),
+        (
+            "topics.yml",
+            lambda d: append(d, "evidence_limits", "more", " IN-PASC is now recruiting."),
+            "evidence_limits more: speaks of trial status",
+        ),
+        ("topics.yml", lambda d: append(d, "dosing", "more", " A current trial is testing it."), "dosing more: speaks of trial status"),
         # ... no later than the topic's last check ...
-        ("topics.yml", lambda d: topic(d, "evidence_limits").update(
-            answer=topic(d, "evidence_limits")["answer"].replace("November 2026", "December 2026")),
-         "later than last_checked"),
+        (
+            "topics.yml",
+            lambda d: topic(d, "evidence_limits").update(
+                answer=topic(d, "evidence_limits")["answer"].replace("November 2026", "December 2026")
+            ),
+            "later than last_checked",
+        ),
         # ... nor than the dated status of the references it cites ...
-        ("topics.yml", lambda d: topic(d, "evidence_limits").update(
-            last_checked="2027-01", review_due="2027-02",
-            answer=topic(d, "evidence_limits")["answer"].replace("November 2026", "January 2027")),
-         "later than the status its references confirm"),
+        (
+            "topics.yml",
+            lambda d: topic(d, "evidence_limits").update(
+                last_checked="2027-01",
+                review_due="2027-02",
+                answer=topic(d, "evidence_limits")["answer"].replace("November 2026", "January 2027"),
+            ),
+            "later than the status its references confirm",
+        ),
         # ... it must cite a reference with a dated status ...
-        ("topics.yml", lambda d: append(d, "symptom_fatigue", "more",
-                                        " As of November 2026, a fatigue trial had not reported results."),
-         "cites no reference with a dated status"),
+        (
+            "topics.yml",
+            lambda d: append(d, "symptom_fatigue", "more", " As of November 2026, a fatigue trial had not reported results."),
+            "cites no reference with a dated status",
+        ),
         # ... and be reviewed within 6 months.
         ("topics.yml", lambda d: topic(d, "clinical_trials").update(review_due="2027-11"), "within 6 months"),
         # An unconfirmed status is never shown as fact, in a topic or in a study summary.
-        ("topics.yml", lambda d: append(d, "clinical_trials", "more", " RECOVER-AUTONOMIC has completed."),
-         "unconfirmed status of trial_recover_autonomic"),
-        ("topics.yml", lambda d: append(d, "symptom_pots", "more", " It enrolled its patients."),
-         "unconfirmed status of trial_recover_autonomic"),
-        ("messages.yml", lambda d: d["studies"].update(trial_recover_autonomic="It was completed in 2026."),
-         "unconfirmed status of trial_recover_autonomic"),
+        (
+            "topics.yml",
+            lambda d: append(d, "clinical_trials", "more", " RECOVER-AUTONOMIC has completed."),
+            "unconfirmed status of trial_recover_autonomic",
+        ),
+        (
+            "topics.yml",
+            lambda d: append(d, "symptom_pots", "more", " It enrolled its patients."),
+            "unconfirmed status of trial_recover_autonomic",
+        ),
+        (
+            "messages.yml",
+            lambda d: d["studies"].update(trial_recover_autonomic="It was completed in 2026."),
+            "unconfirmed status of trial_recover_autonomic",
+        ),
         # References: the status field's name carries its month; a label note states confirmed figures only.
-        ("references.yml", lambda d: d["trial_in_pasc"].update(
-            status_2026=d["trial_in_pasc"].pop("status_as_of_2026_11")), "status_as_of_YYYY_MM"),
-        ("references.yml", lambda d: d["thompson2023"].update(label_note="case series: 17 treated"),
-         "thompson2023 label: the figure 17"),
+        (
+            "references.yml",
+            lambda d: d["trial_in_pasc"].update(status_2026=d["trial_in_pasc"].pop("status_as_of_2026_11")),
+            "status_as_of_YYYY_MM",
+        ),
+        ("references.yml", lambda d: d["thompson2023"].update(label_note="case series: 17 treated"), "thompson2023 label: the figure 17"),
         ("references.yml", lambda d: [d["nasem2024"].pop(k) for k in ("title", "kind")], "a title or a kind"),
     ],
 )

@@ -3,6 +3,7 @@
 The seed (a clinic's few weeks of conversations) is saved through the project's own tracker store, turn by
 turn as the processor saves them; the clinic report's tests and the PostgreSQL tests use it too.
 """
+
 import asyncio
 import collections
 import dataclasses
@@ -73,9 +74,19 @@ class SeededConversation:
 
     def turn_events(self) -> List[List[Event]]:
         """The events of each turn, as Rasa's processor logs them (the widget's opening starts a session)."""
-        return [([ActionExecuted("action_session_start", timestamp=t.at - 1), SessionStarted(timestamp=t.at - 1),
-                  ActionExecuted("action_listen", timestamp=t.at - 1)] if index == 0 or t.kind == "opening" else [])
-                + events_of(t) for index, t in enumerate(self.turns)]
+        return [
+            (
+                [
+                    ActionExecuted("action_session_start", timestamp=t.at - 1),
+                    SessionStarted(timestamp=t.at - 1),
+                    ActionExecuted("action_listen", timestamp=t.at - 1),
+                ]
+                if index == 0 or t.kind == "opening"
+                else []
+            )
+            + events_of(t)
+            for index, t in enumerate(self.turns)
+        ]
 
     def events(self) -> List[Event]:
         return [event for turn in self.turn_events() for event in turn]
@@ -83,8 +94,9 @@ class SeededConversation:
 
 def user(text: str, intent: str, at: float, entities: Sequence[dict] = ()) -> UserUttered:
     parse_data = {"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities), "text": text}
-    return UserUttered(text, intent=parse_data["intent"], entities=list(entities), parse_data=parse_data,
-                       input_channel="rest", timestamp=at)
+    return UserUttered(
+        text, intent=parse_data["intent"], entities=list(entities), parse_data=parse_data, input_channel="rest", timestamp=at
+    )
 
 
 def reply(topic: str, kind: str, at: float) -> BotUttered:
@@ -99,12 +111,20 @@ def events_of(turn: Turn) -> List[Event]:
     answer = "action_answer_follow_up" if turn.kind == "reminder" else "action_answer_topic"
     if turn.kind == "feedback":
         entities = [{"entity": "rating", "value": turn.rating}, {"entity": "feedback_topic", "value": turn.topic}]
-        return [user(turn.text, "feedback", t, entities), ActionExecuted("action_record_feedback", timestamp=t + 0.1),
-                ActionExecuted("action_listen", timestamp=t + 0.2)]
+        return [
+            user(turn.text, "feedback", t, entities),
+            ActionExecuted("action_record_feedback", timestamp=t + 0.1),
+            ActionExecuted("action_listen", timestamp=t + 0.2),
+        ]
     if turn.kind == "restart":
-        return [user(turn.text, "restart", t), ActionExecuted("action_restart", timestamp=t + 0.1), Restarted(timestamp=t + 0.1),
-                ActionExecuted("action_session_start", timestamp=t + 0.2), SessionStarted(timestamp=t + 0.2),
-                ActionExecuted("action_listen", timestamp=t + 0.3)]
+        return [
+            user(turn.text, "restart", t),
+            ActionExecuted("action_restart", timestamp=t + 0.1),
+            Restarted(timestamp=t + 0.1),
+            ActionExecuted("action_session_start", timestamp=t + 0.2),
+            SessionStarted(timestamp=t + 0.2),
+            ActionExecuted("action_listen", timestamp=t + 0.3),
+        ]
     intent = {"opening": "greeting", "urgent": turn.topic, "reminder": "thanks", "unanswered": "nlu_fallback"}.get(turn.kind, turn.topic)
     kind = {"urgent": "urgent", "reminder": "reminder"}.get(turn.kind, "answer")
     events = [user(turn.text, intent, t), ActionExecuted(answer, timestamp=t + 0.1), reply(turn.topic, kind, t + 0.2)]
@@ -146,23 +166,37 @@ def clinic_seed(seed: int = 15) -> List[SeededConversation]:
                 turns.append(Turn("topic", at + 90, "and the dosing?", "dosing"))
             seeded.append(SeededConversation(f"patient-{week}-{number}", tuple(turns)))
     sunday_night = FIRST_MONDAY + 7 * DAY - 600
-    seeded.append(SeededConversation("patient-across-weeks", (
-        Turn("opening", sunday_night, "/greeting", "greeting"),
-        Turn("topic", sunday_night + 60, "what are the side effects", "side_effects"),
-        Turn("topic", sunday_night + 1200, "how long does it take", "infusion_process"),
-    )))
+    seeded.append(
+        SeededConversation(
+            "patient-across-weeks",
+            (
+                Turn("opening", sunday_night, "/greeting", "greeting"),
+                Turn("topic", sunday_night + 60, "what are the side effects", "side_effects"),
+                Turn("topic", sunday_night + 1200, "how long does it take", "infusion_process"),
+            ),
+        )
+    )
     back_later = FIRST_MONDAY + 4 * 7 * DAY + 6.9 * DAY  # the latest conversation event of the seed
-    seeded.append(SeededConversation("patient-coming-back", (
-        Turn("opening", FIRST_MONDAY + DAY, "/greeting", "greeting"),
-        Turn("topic", FIRST_MONDAY + DAY + 60, "typed question about dosing", "dosing"),
-        Turn("opening", back_later, "/greeting", "greeting"),
-        Turn("tap", back_later + 60, "/side_effects", "side_effects"),
-    )))
+    seeded.append(
+        SeededConversation(
+            "patient-coming-back",
+            (
+                Turn("opening", FIRST_MONDAY + DAY, "/greeting", "greeting"),
+                Turn("topic", FIRST_MONDAY + DAY + 60, "typed question about dosing", "dosing"),
+                Turn("opening", back_later, "/greeting", "greeting"),
+                Turn("tap", back_later + 60, "/side_effects", "side_effects"),
+            ),
+        )
+    )
     seeded.append(SeededConversation("patient-opened-only", (Turn("opening", FIRST_MONDAY + 2 * DAY, "/greeting", "greeting"),)))
     # every unanswered text is in the seed at least once
     for text, _ in unanswered:
-        seeded.append(SeededConversation(f"patient-unanswered-{len(seeded)}", (
-            Turn("unanswered", FIRST_MONDAY + 3 * 7 * DAY + len(seeded) * 3600, text, "fallback"),)))
+        seeded.append(
+            SeededConversation(
+                f"patient-unanswered-{len(seeded)}",
+                (Turn("unanswered", FIRST_MONDAY + 3 * 7 * DAY + len(seeded) * 3600, text, "fallback"),),
+            )
+        )
     return seeded
 
 
@@ -265,13 +299,24 @@ def test_the_url_is_the_tracker_store_of_the_endpoints_file(monkeypatch, tmp_pat
     assert tracker_store_url().database == str(PROJECT_DIR / "runtime" / "conversations.db")
 
     monkeypatch.setenv("IVIG_ENDPOINTS", "docs/endpoints.scaled.yml")
-    postgres = {"IVIG_POSTGRES_HOST": "db.internal", "IVIG_POSTGRES_PORT": "6543", "IVIG_POSTGRES_DB": "ivig",
-                "IVIG_POSTGRES_USER": "bot", "IVIG_POSTGRES_PASSWORD": "s3cret"}
+    postgres = {
+        "IVIG_POSTGRES_HOST": "db.internal",
+        "IVIG_POSTGRES_PORT": "6543",
+        "IVIG_POSTGRES_DB": "ivig",
+        "IVIG_POSTGRES_USER": "bot",
+        "IVIG_POSTGRES_PASSWORD": "s3cret",
+    }
     for name, value in postgres.items():
         monkeypatch.setenv(name, value)
     url = tracker_store_url()
     assert (url.drivername, url.host, url.port, url.database, url.username, url.password) == (
-        "postgresql", "db.internal", 6543, "ivig", "bot", "s3cret")
+        "postgresql",
+        "db.internal",
+        6543,
+        "ivig",
+        "bot",
+        "s3cret",
+    )
     monkeypatch.delenv("IVIG_POSTGRES_HOST")
     with pytest.raises(ValueError, match="IVIG_POSTGRES_HOST"):
         tracker_store_url()

@@ -1,5 +1,6 @@
 """The "summary for my doctor" page, built from a conversation's stored events (bot/summary.py), its route and
 the chat reply to "summary" / "print this" (bot/rasa_server.py)."""
+
 import asyncio
 import base64
 import datetime
@@ -20,8 +21,13 @@ from bot.answers import ReplyBuilder
 from bot.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS, ContentError
 from bot.settings import Clinic
 
-CLINIC = Clinic(clinic_name="Riverside <Long COVID> Clinic", clinic_contact="the nurse line", emergency_number="999",
-                crisis_line="the crisis line", poison_line="the poison line")
+CLINIC = Clinic(
+    clinic_name="Riverside <Long COVID> Clinic",
+    clinic_contact="the nurse line",
+    emergency_number="999",
+    crisis_line="the crisis line",
+    poison_line="the poison line",
+)
 CHAT_DAY = datetime.datetime(2026, 11, 28, 10, 0)
 CONVERSATION_ID = str(uuid.uuid4())
 
@@ -47,8 +53,10 @@ class Chat:
         self.clock += 60
         self.events.append(UserUttered(said, {"name": intent, "confidence": 0.9}, timestamp=self.clock))
         if reply is not None:
-            self.events += [ActionExecuted("action_answer_topic", timestamp=self.clock + 1),
-                            BotUttered(reply.text, {"buttons": reply.buttons, "custom": reply.payload}, timestamp=self.clock + 1)]
+            self.events += [
+                ActionExecuted("action_answer_topic", timestamp=self.clock + 1),
+                BotUttered(reply.text, {"buttons": reply.buttons, "custom": reply.payload}, timestamp=self.clock + 1),
+            ]
         self.events.append(ActionExecuted("action_listen", timestamp=self.clock + 1))
         return self
 
@@ -60,15 +68,17 @@ class Chat:
 
 
 def test_questions_in_order_in_the_patients_words_with_the_short_forms(content, replies, text):
-    chat = (Chat()
-            .turn("/greeting", "greeting", replies.answer("greeting"))
-            .turn("what are the side effects?", "side_effects", replies.answer("side_effects"))
-            .turn('/feedback{"rating": "up", "feedback_topic": "side_effects"}', "feedback")
-            .turn("/infusion_process", "infusion_process", replies.answer("infusion_process"))
-            .turn("and how long does the drip take", "more_detail", replies.more("infusion_process"))
-            .turn("thanks!", "thanks", replies.answer("thanks"))
-            .turn("how much is given?", "dosing", replies.answer("dosing"))
-            .turn("tell me more about side effects", "side_effects", replies.answer("side_effects")))
+    chat = (
+        Chat()
+        .turn("/greeting", "greeting", replies.answer("greeting"))
+        .turn("what are the side effects?", "side_effects", replies.answer("side_effects"))
+        .turn('/feedback{"rating": "up", "feedback_topic": "side_effects"}', "feedback")
+        .turn("/infusion_process", "infusion_process", replies.answer("infusion_process"))
+        .turn("and how long does the drip take", "more_detail", replies.more("infusion_process"))
+        .turn("thanks!", "thanks", replies.answer("thanks"))
+        .turn("how much is given?", "dosing", replies.answer("dosing"))
+        .turn("tell me more about side effects", "side_effects", replies.answer("side_effects"))
+    )
     built = chat.summary(content, text)
     # A tapped suggested question is shown as its title; greeting, feedback and thanks are left out; consecutive
     # questions on one topic share its answer; a topic discussed again later is listed again, in order.
@@ -99,10 +109,12 @@ def test_sources_once_each_with_the_contents_labels_and_links(content, replies, 
         {"id": "fda_ig_boxed_warning", "label": "PMID 36800000, complete or substantial", "url": "https://evil.example"},
         {"id": "smith1999", "label": "Not a reference", "url": "https://example.org"},
     ]
-    chat = (Chat()
-            .turn("side effects?", "side_effects", tampered)
-            .turn("what is the infusion like", "infusion_process", replies.answer("infusion_process"))
-            .turn("link please", "sources", replies.sources("infusion_process")))
+    chat = (
+        Chat()
+        .turn("side effects?", "side_effects", tampered)
+        .turn("what is the infusion like", "infusion_process", replies.answer("infusion_process"))
+        .turn("link please", "sources", replies.sources("infusion_process"))
+    )
     built = chat.summary(content, text)
     expected = ["fda_ig_boxed_warning", "trial_recover_autonomic"]
     assert [source["id"] for source in built.sources] == expected
@@ -114,10 +126,12 @@ def test_sources_once_each_with_the_contents_labels_and_links(content, replies, 
 
 
 def test_urgent_turns_are_listed_as_urgent_with_their_lines(content, replies, text):
-    chat = (Chat()
-            .turn("what are the side effects?", "side_effects", replies.answer("side_effects"))
-            .turn("my chest hurts and I can't breathe", "emergency", replies.urgent("emergency"))
-            .turn("ok thanks", "thanks", replies.carry_over("emergency")))
+    chat = (
+        Chat()
+        .turn("what are the side effects?", "side_effects", replies.answer("side_effects"))
+        .turn("my chest hurts and I can't breathe", "emergency", replies.urgent("emergency"))
+        .turn("ok thanks", "thanks", replies.carry_over("emergency"))
+    )
     built = chat.summary(content, text)
     urgent = built.entries[-1]
     assert (urgent.topic, urgent.how) == ("emergency", summary.URGENT)
@@ -131,12 +145,16 @@ def test_urgent_turns_are_listed_as_urgent_with_their_lines(content, replies, te
 
 
 def test_unanswered_questions_are_listed_as_such(content, replies, text):
-    chat = (Chat()
-            .turn("what's the weather", "out_of_scope", replies.answer("out_of_scope"))
-            .turn("¿qué es la IVIG?", "nlu_fallback", replies.language_note("es")))
+    chat = (
+        Chat()
+        .turn("what's the weather", "out_of_scope", replies.answer("out_of_scope"))
+        .turn("¿qué es la IVIG?", "nlu_fallback", replies.language_note("es"))
+    )
     built = chat.summary(content, text)
-    assert [(entry.topic, entry.how) for entry in built.entries] == [("out_of_scope", summary.NOT_ANSWERED),
-                                                                    ("fallback", summary.NOT_ANSWERED)]
+    assert [(entry.topic, entry.how) for entry in built.entries] == [
+        ("out_of_scope", summary.NOT_ANSWERED),
+        ("fallback", summary.NOT_ANSWERED),
+    ]
     assert {entry.answer for entry in built.entries} == {text.page["not_answered"]}
 
 
@@ -150,14 +168,19 @@ def test_html_typed_by_the_patient_is_shown_as_text(content, replies, text):
     assert "Riverside &lt;Long COVID&gt; Clinic" in page
 
 
-@pytest.mark.parametrize("topics, groups", [
-    (["side_effects"], ["safety_and_infusions"] * 3),
-    (["side_effects", "infusion_day", "symptom_pots", "cost_insurance"],
-     ["safety_and_infusions", "nerves_and_heart", "access_and_cost", "safety_and_infusions", "nerves_and_heart"]),
-    (["emergency"], ["urgent_help", "urgent_help", "general"]),
-    ([], ["general"] * 3),
-    (["fallback"], ["general"] * 3),
-])
+@pytest.mark.parametrize(
+    "topics, groups",
+    [
+        (["side_effects"], ["safety_and_infusions"] * 3),
+        (
+            ["side_effects", "infusion_day", "symptom_pots", "cost_insurance"],
+            ["safety_and_infusions", "nerves_and_heart", "access_and_cost", "safety_and_infusions", "nerves_and_heart"],
+        ),
+        (["emergency"], ["urgent_help", "urgent_help", "general"]),
+        ([], ["general"] * 3),
+        (["fallback"], ["general"] * 3),
+    ],
+)
 def test_doctor_questions_are_picked_by_the_topics_discussed(topics, groups, text):
     picked = summary.pick_doctor_questions(topics, text)
     taken = {group: 0 for group in set(groups)}
@@ -207,32 +230,38 @@ def test_the_page_runs_only_its_own_style_and_script(content, replies, text):
     assert "frame-ancestors 'none'" in policy
 
 
-@pytest.mark.parametrize("value, valid", [
-    (str(uuid.uuid4()), True),
-    (uuid.uuid4().hex, True),
-    ("patient-1", False),
-    (str(uuid.uuid4()).upper(), False),
-    (str(uuid.uuid1()), False),  # not random
-    (uuid.uuid4().hex + "0", False),
-    ("../" + uuid.uuid4().hex, False),
-    (uuid.uuid4().hex + "\n", False),
-    ("", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        (str(uuid.uuid4()), True),
+        (uuid.uuid4().hex, True),
+        ("patient-1", False),
+        (str(uuid.uuid4()).upper(), False),
+        (str(uuid.uuid1()), False),  # not random
+        (uuid.uuid4().hex + "0", False),
+        ("../" + uuid.uuid4().hex, False),
+        (uuid.uuid4().hex + "\n", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_only_ids_of_the_widgets_random_form_are_conversation_ids(value, valid):
     assert summary.is_conversation_id(value) is valid
 
 
-@pytest.mark.parametrize("message, asks", [
-    ("summary", True),
-    ("Print this.", True),
-    ("  Summary   for my DOCTOR! ", True),
-    ("summary of the side effects", False),
-    ("print this, my chest hurts", False),
-    ("summaries", False),
-    ("", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "message, asks",
+    [
+        ("summary", True),
+        ("Print this.", True),
+        ("  Summary   for my DOCTOR! ", True),
+        ("summary of the side effects", False),
+        ("print this, my chest hurts", False),
+        ("summaries", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_only_whole_requests_for_the_summary_are_recognised(message, asks, text):
     assert summary.is_summary_request(message, text) is asks
 
@@ -248,6 +277,7 @@ def test_the_chat_reply_keeps_the_answer_contract_and_gives_the_path(content, te
 
 # ---------------------------------------------------------------- content checks
 
+
 def edited(tmp_path, change):
     raw = yaml.safe_load(summary.SUMMARY_FILE.read_text(encoding="utf-8"))
     change(raw)
@@ -256,23 +286,26 @@ def edited(tmp_path, change):
     return path
 
 
-@pytest.mark.parametrize("change, error", [
-    (lambda d: d["doctor_questions"]["groups"]["safety_and_infusions"]["questions"].append("Should I take 2 g/kg?"),
-     "no dose"),
-    (lambda d: d["doctor_questions"]["general"].append("Do the 2 trials apply to me?"), "figure"),
-    (lambda d: d["doctor_questions"]["groups"]["research"]["topics"].remove("sources"), "in no group"),
-    (lambda d: d["doctor_questions"]["groups"]["research"]["topics"].append("side_effects"), "another group"),
-    (lambda d: d["doctor_questions"]["groups"]["research"]["topics"].append("made_up_topic"), "not a topic id"),
-    (lambda d: d["doctor_questions"].update(general=["Is it for me?"]), "general doctor questions"),
-    (lambda d: d["page"].pop("sources"), "expected the keys"),
-    (lambda d: d.update(reply="Call {doctor_phone}."), "placeholders"),
-])
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (lambda d: d["doctor_questions"]["groups"]["safety_and_infusions"]["questions"].append("Should I take 2 g/kg?"), "no dose"),
+        (lambda d: d["doctor_questions"]["general"].append("Do the 2 trials apply to me?"), "figure"),
+        (lambda d: d["doctor_questions"]["groups"]["research"]["topics"].remove("sources"), "in no group"),
+        (lambda d: d["doctor_questions"]["groups"]["research"]["topics"].append("side_effects"), "another group"),
+        (lambda d: d["doctor_questions"]["groups"]["research"]["topics"].append("made_up_topic"), "not a topic id"),
+        (lambda d: d["doctor_questions"].update(general=["Is it for me?"]), "general doctor questions"),
+        (lambda d: d["page"].pop("sources"), "expected the keys"),
+        (lambda d: d.update(reply="Call {doctor_phone}."), "placeholders"),
+    ],
+)
 def test_broken_summary_content_fails_loudly(tmp_path, change, error):
     with pytest.raises(ContentError, match=error):
         summary.load_text(edited(tmp_path, change))
 
 
 # ---------------------------------------------------------------- the server
+
 
 def request_for(store):
     return SimpleNamespace(app=SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=store))))
@@ -288,13 +321,16 @@ def test_the_route_serves_the_stored_conversation_and_one_404_for_anything_else(
     assert found.status == 200 and found.content_type.startswith("text/html")
     assert "is &lt;b&gt;IVIG&lt;/b&gt; safe?" in found.body.decode()
     # Unknown, malformed, or stored under an id the widget never makes: the same page, nothing looked up.
-    answers = [asyncio.run(rasa_server.doctor_summary(request_for(store), conversation_id))
-               for conversation_id in (str(uuid.uuid4()), "patient-1", CONVERSATION_ID.upper())]
+    answers = [
+        asyncio.run(rasa_server.doctor_summary(request_for(store), conversation_id))
+        for conversation_id in (str(uuid.uuid4()), "patient-1", CONVERSATION_ID.upper())
+    ]
     assert {(answer.status, answer.body) for answer in answers} == {(404, summary.not_found_page().encode())}
     for answer in answers + [found]:
         assert {key: answer.headers[key] for key in summary.RESPONSE_HEADERS} == summary.RESPONSE_HEADERS
-    assert asyncio.run(rasa_server.doctor_summary(SimpleNamespace(app=SimpleNamespace(ctx=SimpleNamespace())),
-                                                  CONVERSATION_ID)).status == 404  # model not loaded yet
+    assert (
+        asyncio.run(rasa_server.doctor_summary(SimpleNamespace(app=SimpleNamespace(ctx=SimpleNamespace())), CONVERSATION_ID)).status == 404
+    )  # model not loaded yet
 
 
 def test_a_request_for_the_summary_is_answered_before_the_nlu_and_not_stored(domain):
@@ -327,8 +363,7 @@ def test_after_an_urgent_reply_a_request_for_the_summary_gets_the_reminder_first
     urgent = [SlotSet("urgent_level", "emergency"), SlotSet(rasa_server.URGENT_TURNS_LEFT_SLOT, 2)]
     asyncio.run(store.save(DialogueStateTracker.from_events(CONVERSATION_ID, urgent, slots=domain.slots)))
     handle = rasa_server.answering_requests_before_nlu(handle_message)
-    asyncio.run(handle(SimpleNamespace(tracker_store=store), UserMessage("summary", CollectingOutputChannel(),
-                                                                        sender_id=CONVERSATION_ID)))
+    asyncio.run(handle(SimpleNamespace(tracker_store=store), UserMessage("summary", CollectingOutputChannel(), sender_id=CONVERSATION_ID)))
     assert handled == ["summary"]  # the bot answers it, with the urgent reply's reminder first
 
 

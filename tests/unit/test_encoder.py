@@ -1,4 +1,5 @@
 """The sentence encoder alone: pinned files, offline load, dimensions, stable vectors, meaning."""
+
 import shutil
 import subprocess
 import sys
@@ -29,8 +30,7 @@ def test_same_text_same_vector_and_a_cache_hit(encoder):
 
 def test_meaning_not_words(encoder):
     """Figures of the design notes, measured with the reference implementation."""
-    tired, exhausted, weather = encoder.encode(["I'm so tired all the time", "I feel exhausted every day",
-                                                "what is the weather today"])
+    tired, exhausted, weather = encoder.encode(["I'm so tired all the time", "I feel exhausted every day", "what is the weather today"])
     assert float(tired @ exhausted) == pytest.approx(0.72, abs=0.01)
     assert float(tired @ weather) < 0.3
 
@@ -49,11 +49,13 @@ def test_a_changed_file_is_refused(tmp_path):
 
 
 def test_loads_offline_without_pytorch_or_tensorflow():
-    code = ("import os, socket, sys\n"
-            "socket.socket.connect = lambda *a, **k: (_ for _ in ()).throw(OSError('network used'))\n"
-            "from bot.nlp.encoder import get_encoder\n"
-            "assert get_encoder().encode(['hello']).shape == (1, 384)\n"
-            "print(sorted(m for m in ('torch', 'tensorflow', 'transformers', 'sentence_transformers') if m in sys.modules))\n")
+    code = (
+        "import os, socket, sys\n"
+        "socket.socket.connect = lambda *a, **k: (_ for _ in ()).throw(OSError('network used'))\n"
+        "from bot.nlp.encoder import get_encoder\n"
+        "assert get_encoder().encode(['hello']).shape == (1, 384)\n"
+        "print(sorted(m for m in ('torch', 'tensorflow', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -61,8 +63,10 @@ def test_loads_offline_without_pytorch_or_tensorflow():
 
 def test_the_action_server_loads_no_nlp_stack():
     """Actions need content and routing only: no spaCy, TensorFlow, Rasa server or encoder in that process."""
-    code = ("import sys\nimport actions.actions\n"
-            "print(sorted(m for m in ('spacy', 'tensorflow', 'rasa', 'numpy', 'sklearn', 'tokenizers') if m in sys.modules))\n")
+    code = (
+        "import sys\nimport actions.actions\n"
+        "print(sorted(m for m in ('spacy', 'tensorflow', 'rasa', 'numpy', 'sklearn', 'tokenizers') if m in sys.modules))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

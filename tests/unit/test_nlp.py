@@ -1,4 +1,5 @@
 """The project's spaCy pipeline: lemmatizer and domain entity ruler."""
+
 import pytest
 
 from bot.nlp.vocabulary import canonical

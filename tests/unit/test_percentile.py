@@ -1,4 +1,5 @@
 """The one percentile (bot/perf/stats.py): nearest rank."""
+
 import math
 
 import pytest

@@ -1,4 +1,5 @@
 """Privacy commands (bot/privacy.py), answered before the NLU against a real SQLite tracker store."""
+
 import asyncio
 
 import pytest
@@ -14,12 +15,22 @@ from bot.tracker_store import WindowedSQLTrackerStore
 PATIENT, OTHER = "patient-forget", "patient-keep"
 
 
-@pytest.mark.parametrize("message, request_kind", [
-    ("Forget me!", privacy.FORGET), ("delete my conversation", privacy.FORGET), ("Oublie-moi", privacy.FORGET),
-    ("borra mi conversación", privacy.FORGET), ("Yes, delete it", privacy.CONFIRM), ("no", privacy.CANCEL),
-    ("What do you keep about me?", privacy.ASK_POLICY), ("¿Qué guardan sobre mí?", privacy.ASK_POLICY),
-    ("forget me, my chest hurts", None), ("what do you know about ivig", None), ("delete", None),
-])
+@pytest.mark.parametrize(
+    "message, request_kind",
+    [
+        ("Forget me!", privacy.FORGET),
+        ("delete my conversation", privacy.FORGET),
+        ("Oublie-moi", privacy.FORGET),
+        ("borra mi conversación", privacy.FORGET),
+        ("Yes, delete it", privacy.CONFIRM),
+        ("no", privacy.CANCEL),
+        ("What do you keep about me?", privacy.ASK_POLICY),
+        ("¿Qué guardan sobre mí?", privacy.ASK_POLICY),
+        ("forget me, my chest hurts", None),
+        ("what do you know about ivig", None),
+        ("delete", None),
+    ],
+)
 def test_requests_are_read_whole(message, request_kind):
     assert privacy.request_of(message) == request_kind
 

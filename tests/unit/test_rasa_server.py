@@ -1,4 +1,5 @@
 """The Rasa runtime fixes of bot/rasa_server.py change nothing but time."""
+
 import asyncio
 import json
 import subprocess
@@ -12,8 +13,10 @@ from bot import rasa_server
 
 ORIGINAL = RemoteAction._validate_action_result
 RESPONSES = [
-    {"events": [{"event": "slot", "name": "current_topic", "value": "dosing"}],
-     "responses": [{"text": "hello", "buttons": [], "custom": {"topic": "dosing"}}]},
+    {
+        "events": [{"event": "slot", "name": "current_topic", "value": "dosing"}],
+        "responses": [{"text": "hello", "buttons": [], "custom": {"topic": "dosing"}}],
+    },
     {"events": [], "responses": []},
     {"events": [{"event": "slot", "value": "dosing"}], "responses": []},
     {"events": [{"event": "no_such_event"}], "responses": []},

@@ -1,4 +1,5 @@
 """The channels' rate limits (bot/channels.py): token buckets per sender id and per client address."""
+
 import pytest
 
 from bot.channels import RateLimits, TokenBucketLimiter
@@ -77,8 +78,12 @@ def test_buckets_that_filled_up_again_are_forgotten_first(clock):
 
 @pytest.fixture
 def limits(monkeypatch, clock):
-    for name, value in {"IVIG_RATE_SENDER_BURST": "2", "IVIG_RATE_SENDER_INTERVAL": "2",
-                        "IVIG_RATE_ADDRESS_BURST": "3", "IVIG_RATE_ADDRESS_INTERVAL": "1"}.items():
+    for name, value in {
+        "IVIG_RATE_SENDER_BURST": "2",
+        "IVIG_RATE_SENDER_INTERVAL": "2",
+        "IVIG_RATE_ADDRESS_BURST": "3",
+        "IVIG_RATE_ADDRESS_INTERVAL": "1",
+    }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield RateLimits(clock)

@@ -1,5 +1,6 @@
 """The servers' start-up checks (bot/startup_checks.py): versions against constraints.txt, the tracker store's
 window against the policies."""
+
 import logging
 import pathlib
 
@@ -29,9 +30,12 @@ def test_the_installed_versions_are_the_pinned_ones():
 def test_another_version_stops_the_server_with_one_message_naming_it():
     installed = {"rasa": "3.7.0", "sanic": "21.12.2"}.get
     with pytest.raises(StartupCheckFailed) as failure:
-        startup_checks.check_versions(("rasa", "sanic", "rasa-sdk"), allow_untested=False,
-                                      pins={"rasa": "3.6.21", "sanic": "21.12.2", "rasa-sdk": "3.6.2"},
-                                      installed=installed)
+        startup_checks.check_versions(
+            ("rasa", "sanic", "rasa-sdk"),
+            allow_untested=False,
+            pins={"rasa": "3.6.21", "sanic": "21.12.2", "rasa-sdk": "3.6.2"},
+            installed=installed,
+        )
     message = str(failure.value)
     assert "rasa 3.7.0, tested with 3.6.21" in message and "rasa-sdk (not installed), tested with 3.6.2" in message
     assert "sanic" not in message.split("constraints.txt): ")[1].split(". ")[0]
@@ -40,8 +44,7 @@ def test_another_version_stops_the_server_with_one_message_naming_it():
 
 def test_the_override_starts_anyway_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger=startup_checks.__name__):
-        startup_checks.check_versions(("rasa",), allow_untested=True, pins={"rasa": "3.6.21"},
-                                      installed=lambda _: "3.7.0")
+        startup_checks.check_versions(("rasa",), allow_untested=True, pins={"rasa": "3.6.21"}, installed=lambda _: "3.7.0")
     assert "rasa 3.7.0, tested with 3.6.21" in caplog.text
 
 
@@ -70,8 +73,7 @@ def project(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     write(data / "rules.yml", {"rules": [rule("answer", {"intent": "ask"}, {"action": "action_answer_topic"})]})
-    config = write(tmp_path / "config.yml", {"policies": [{"name": "RulePolicy"},
-                                                          {"name": "MemoizationPolicy", "max_history": 3}]})
+    config = write(tmp_path / "config.yml", {"policies": [{"name": "RulePolicy"}, {"name": "MemoizationPolicy", "max_history": 3}]})
 
     def endpoints(**store):
         return write(tmp_path / "endpoints.yml", {"tracker_store": {"type": WINDOWED, "dialect": "sqlite", **store}})
@@ -102,8 +104,13 @@ def test_a_policy_without_max_history_looks_at_the_whole_conversation(project):
 
 def test_a_rule_longer_than_the_window_stops_the_server(project):
     endpoints, config, data = project
-    steps = [{"intent": "ask"}, {"action": "utter_a"}, {"or": [{"intent": "yes"}, {"intent": "ok"}]},
-             {"slot_was_set": [{"topic": "x"}]}, {"action": "utter_b"}]
+    steps = [
+        {"intent": "ask"},
+        {"action": "utter_a"},
+        {"or": [{"intent": "yes"}, {"intent": "ok"}]},
+        {"slot_was_set": [{"topic": "x"}]},
+        {"action": "utter_b"},
+    ]
     write(data / "more_rules.yml", {"rules": [rule("two turns", *steps)]})
     with pytest.raises(StartupCheckFailed, match=r"RulePolicy: its longest rule 'two turns' \(more_rules.yml\) looks back 4"):
         startup_checks.check_tracker_window(endpoints(min_turns=4), config, data)

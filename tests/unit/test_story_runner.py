@@ -1,7 +1,8 @@
 """The story runner turns Rasa's failed-stories file into lines that name story, turn and mismatch."""
+
 from bot.story_test import failures
 
-FAILED = '''version: "3.1"
+FAILED = """version: "3.1"
 stories:
 - story: a carer asks about side effects (/tmp/x/test_0_carer.yml)
   steps:
@@ -15,15 +16,14 @@ stories:
   steps:
   - intent: symptom_pots  # predicted: symptom_pots: does it help [POTS](CONDITION)
   - action: action_answer_topic
-'''
+"""
 
 
 def test_failures_name_story_turn_expected_and_predicted():
     assert failures(FAILED) == [
         "story 'a carer asks about side effects', turn 2 (user: 'is tiredness a side effect'): "
         "expected intent side_effects, predicted symptom_fatigue",
-        "story 'a carer asks about side effects', after turn 3: "
-        "expected action action_answer_follow_up, predicted action_answer_topic",
+        "story 'a carer asks about side effects', after turn 3: " "expected action action_answer_follow_up, predicted action_answer_topic",
     ]
 
 

@@ -1,5 +1,6 @@
 """The windowed SQL tracker store: same state, same dialogue states and same stored events as the
 whole-history stock store, with a bounded window (bot/tracker_store.py)."""
+
 import asyncio
 import json
 import random
@@ -28,9 +29,11 @@ INTENTS = ["ivig_basics", "side_effects", "dosing", "more_detail", "study_detail
 
 
 def user(intent, text=None):
-    return UserUttered(text or intent.replace("_", " "), intent={"name": intent, "confidence": 0.9},
-                       parse_data={"intent": {"name": intent, "confidence": 0.9}, "entities": [],
-                                   "text": text or intent})
+    return UserUttered(
+        text or intent.replace("_", " "),
+        intent={"name": intent, "confidence": 0.9},
+        parse_data={"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": text or intent},
+    )
 
 
 def session_start():
@@ -42,8 +45,11 @@ def turn(rng, intent=None):
     intent = intent or rng.choice(INTENTS)
     hidden = rng.random() < 0.4
     action = "action_answer_follow_up" if intent in ("more_detail", "study_details") else "action_answer_topic"
-    events = [user(intent), ActionExecuted(action, policy="RulePolicy", confidence=1.0, hide_rule_turn=hidden),
-              BotUttered(f"answer to {intent}", data={"custom": {"topic": intent}})]
+    events = [
+        user(intent),
+        ActionExecuted(action, policy="RulePolicy", confidence=1.0, hide_rule_turn=hidden),
+        BotUttered(f"answer to {intent}", data={"custom": {"topic": intent}}),
+    ]
     if rng.random() < 0.5:
         events.append(SlotSet("current_topic", rng.choice(["dosing", "side_effects", "study_vascular"])))
     events.append(ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0, hide_rule_turn=hidden))
@@ -57,28 +63,39 @@ def conversation(seed, turns=40, specials=True):
     for index in range(turns):
         events += turn(rng)
         if specials and index == 7:
-            events += [user("side_effects"), ActionExecuted("action_answer_topic"), UserUtteranceReverted(),
-                       ActionExecuted("action_listen")]
+            events += [
+                user("side_effects"),
+                ActionExecuted("action_answer_topic"),
+                UserUtteranceReverted(),
+                ActionExecuted("action_listen"),
+            ]
         if specials and index == 11:
-            events += [user("dosing"), ActionExecuted("some_form"), ActiveLoop("some_form"),
-                       ActionExecuted("action_listen"), user("dosing"), ActionExecuted("some_form"),
-                       ActionExecuted("action_listen"), user("dosing"), ActionExecuted("some_form"),
-                       ActiveLoop(None), ActionExecuted("action_listen")]
+            events += [
+                user("dosing"),
+                ActionExecuted("some_form"),
+                ActiveLoop("some_form"),
+                ActionExecuted("action_listen"),
+                user("dosing"),
+                ActionExecuted("some_form"),
+                ActionExecuted("action_listen"),
+                user("dosing"),
+                ActionExecuted("some_form"),
+                ActiveLoop(None),
+                ActionExecuted("action_listen"),
+            ]
         if specials and index == 15:
             events += [ActionReverted(), ActionExecuted("action_listen")]
         if specials and index == 18:
             events += [AllSlotsReset()]
         if specials and index == 24:
-            events += [Restarted(), ActionExecuted("action_session_start"), SessionStarted(),
-                       ActionExecuted("action_listen")]
+            events += [Restarted(), ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
         if specials and index == 30:
             events += session_start()
     return events
 
 
 def state(tracker):
-    return {key: value for key, value in tracker.current_state(EventVerbosity.NONE).items()
-            if key not in ("events", "latest_event_time")}
+    return {key: value for key, value in tracker.current_state(EventVerbosity.NONE).items() if key not in ("events", "latest_event_time")}
 
 
 def assert_same_conversation(windowed, full, domain):
@@ -133,8 +150,7 @@ def store_on(path, domain, **options):
 
 def stored_events(path, sender):
     with sqlite3.connect(path) as connection:
-        return [json.loads(data) for (data,) in connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
+        return [json.loads(data) for (data,) in connection.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
 
 
 async def talk(store, sender, new_events):
@@ -149,7 +165,7 @@ async def talk(store, sender, new_events):
 def test_every_event_is_stored_and_a_restarted_server_continues_the_conversation(domain, tmp_path):
     db = tmp_path / "conversations.db"
     events = conversation(3, turns=30, specials=False)
-    chunks = [events[:3]] + [events[i:i + 5] for i in range(3, len(events), 5)]
+    chunks = [events[:3]] + [events[i : i + 5] for i in range(3, len(events), 5)]
 
     async def scenario():
         store = store_on(db, domain)
@@ -219,7 +235,6 @@ def test_plain_trackers_are_saved_like_the_stock_store(domain, tmp_path):
         await store.save(plain)
         assert stored_events(db, "patient") == [e.as_dict() for e in events]
         assert await store.exists("patient") and not await store.exists("nobody")
-        assert state(await store.retrieve("patient")) == state(DialogueStateTracker.from_events(
-            "patient", events, domain.slots))
+        assert state(await store.retrieve("patient")) == state(DialogueStateTracker.from_events("patient", events, domain.slots))
 
     asyncio.run(scenario())

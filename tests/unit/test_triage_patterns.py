@@ -1,4 +1,5 @@
 """The deterministic triage alone (no Rasa): hand-written cases per level, the grammar, the whole message."""
+
 import pytest
 
 from bot.triage.patterns import LEVELS, PatternMatcher, compile_pattern
@@ -48,12 +49,15 @@ def test_grammar_alternatives_optional_words_and_gaps(nlp):
 
 
 def test_most_urgent_level_wins_and_ignore_spans_drop_a_match(nlp):
-    matcher = PatternMatcher(nlp, {
-        "emergency": {"en": ["can't breathe"]},
-        "crisis": {"en": ["want to die", "killing me"]},
-        "poisoning": {"en": ["took 20 pills"]},
-        "ignore": {"en": ["paperwork is killing me"]},
-    })
+    matcher = PatternMatcher(
+        nlp,
+        {
+            "emergency": {"en": ["can't breathe"]},
+            "crisis": {"en": ["want to die", "killing me"]},
+            "poisoning": {"en": ["took 20 pills"]},
+            "ignore": {"en": ["paperwork is killing me"]},
+        },
+    )
     assert matcher.detect("i can't breathe and i want to die").level == "crisis"
     assert matcher.detect("i took 20 pills and want to die").level == "poisoning"
     assert matcher.detect("this paperwork is killing me") is None
@@ -81,6 +85,7 @@ def test_unknown_levels_and_languages_are_refused(tmp_path):
 
 
 # --- the pattern file itself ---------------------------------------------------------------------
+
 
 def test_the_case_file_has_exactly_the_levels_and_enough_cases(triage_cases):
     assert set(triage_cases) == {*LEVELS, "none"}
@@ -136,11 +141,20 @@ def test_french_elisions_are_single_tokens(nlp):
     assert [t.text for t in nlp.make_doc("j'ai pris")] == ["j'ai", "pris"]
 
 
-@pytest.mark.parametrize("text", [
-    "je n'arrive pas à respirer", "je n’arrive pas a respirer", "j'arrive pas à respirer", "jarrive pas a respirer",
-    "il s'est évanoui", "elle s’est évanouie", "j'ai pris toutes mes pilules", "jai pris toutes mes pilules",
-    "j'ai envie d'en finir",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je n'arrive pas à respirer",
+        "je n’arrive pas a respirer",
+        "j'arrive pas à respirer",
+        "jarrive pas a respirer",
+        "il s'est évanoui",
+        "elle s’est évanouie",
+        "j'ai pris toutes mes pilules",
+        "jai pris toutes mes pilules",
+        "j'ai envie d'en finir",
+    ],
+)
 def test_french_with_and_without_elisions(matcher, text):
     hit = matcher.detect(text)
     assert hit is not None and hit.language == "fr"
@@ -148,59 +162,70 @@ def test_french_with_and_without_elisions(matcher, text):
 
 # --- what the lemma cannot tell: the tense -------------------------------------------------------
 
-@pytest.mark.parametrize("text, level", [
-    # intent is crisis, the same words in the past are poisoning ("took" and "take" share a lemma)
-    ("I'm thinking about taking all my pills", "crisis"),
-    ("I took all my pills", "poisoning"),
-    ("i want to drink bleach", "crisis"),
-    ("i drank bleach", "poisoning"),
-    ("I'm going to take the whole bottle tonight", "crisis"),
-    ("she took the whole bottle", "poisoning"),
-    ("thinking about an overdose", "crisis"),
-    ("I overdosed", "poisoning"),
-    ("quiero tomarme todas las pastillas", "crisis"),
-    ("me tomé todas las pastillas", "poisoning"),
-    ("je pense à avaler toute la boîte", "crisis"),
-    ("j'ai avalé toute la boîte", "poisoning"),
-    # habits and duties are nothing
-    ("I forgot to take all my pills", None),
-    ("I take 10 pills a day", None),
-    ("I took all my meds this morning like usual", None),
-])
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        # intent is crisis, the same words in the past are poisoning ("took" and "take" share a lemma)
+        ("I'm thinking about taking all my pills", "crisis"),
+        ("I took all my pills", "poisoning"),
+        ("i want to drink bleach", "crisis"),
+        ("i drank bleach", "poisoning"),
+        ("I'm going to take the whole bottle tonight", "crisis"),
+        ("she took the whole bottle", "poisoning"),
+        ("thinking about an overdose", "crisis"),
+        ("I overdosed", "poisoning"),
+        ("quiero tomarme todas las pastillas", "crisis"),
+        ("me tomé todas las pastillas", "poisoning"),
+        ("je pense à avaler toute la boîte", "crisis"),
+        ("j'ai avalé toute la boîte", "poisoning"),
+        # habits and duties are nothing
+        ("I forgot to take all my pills", None),
+        ("I take 10 pills a day", None),
+        ("I took all my meds this morning like usual", None),
+    ],
+)
 def test_the_tense_decides_between_crisis_and_poisoning(matcher, text, level):
     assert getattr(matcher.detect(text), "level", None) == level
 
 
 # --- ignore spans: narrow, and never hiding a real red flag beside them ---------------------------
 
-@pytest.mark.parametrize("text, level", [
-    ("this paperwork is killing me", None),
-    ("this paperwork is killing me and i want to die", "crisis"),
-    ("I'm dying to know if it works", None),
-    ("I'd kill for a nap", None),
-    ("I fainted once last year", None),
-    ("I fainted once last year and today I passed out again", "emergency"),
-    ("can ivig cause seizures?", None),
-    ("can ivig cause seizures? my son is having a seizure now", "emergency"),
-    ("can you overdose on ivig?", None),
-    ("what if the infusion is too much", None),
-    ("what's the lethal dose of IVIG", "crisis"),
-    ("what's the risk of blood clots with ivig", None),
-    ("I don't want to die from this disease", None),
-    ("I don't want to die from this disease, I want to die tonight", "crisis"),
-    ("me muero de ganas de saber si funciona", None),
-    ("je meurs d'envie de savoir si ça marche", None),
-])
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("this paperwork is killing me", None),
+        ("this paperwork is killing me and i want to die", "crisis"),
+        ("I'm dying to know if it works", None),
+        ("I'd kill for a nap", None),
+        ("I fainted once last year", None),
+        ("I fainted once last year and today I passed out again", "emergency"),
+        ("can ivig cause seizures?", None),
+        ("can ivig cause seizures? my son is having a seizure now", "emergency"),
+        ("can you overdose on ivig?", None),
+        ("what if the infusion is too much", None),
+        ("what's the lethal dose of IVIG", "crisis"),
+        ("what's the risk of blood clots with ivig", None),
+        ("I don't want to die from this disease", None),
+        ("I don't want to die from this disease, I want to die tonight", "crisis"),
+        ("me muero de ganas de saber si funciona", None),
+        ("je meurs d'envie de savoir si ça marche", None),
+    ],
+)
 def test_figures_of_speech_and_questions_stay_quiet_but_not_a_red_flag_beside_them(matcher, text, level):
     assert getattr(matcher.detect(text), "level", None) == level
 
 
 def test_word_classes_and_number_ranges(nlp):
-    matcher = PatternMatcher(nlp, {
-        "words": {"drug": ["tylenol", "gabapentin"]},
-        "poisoning": {"en": ["took ... #8-200 ... $DRUG|pills"]},
-        "emergency": {"en": ["pulse ... #150-299"]},
-    })
+    matcher = PatternMatcher(
+        nlp,
+        {
+            "words": {"drug": ["tylenol", "gabapentin"]},
+            "poisoning": {"en": ["took ... #8-200 ... $DRUG|pills"]},
+            "emergency": {"en": ["pulse ... #150-299"]},
+        },
+    )
     assert matcher.detect("I took 30 of my gabapentin").level == "poisoning"
     assert matcher.detect("took 2 tylenol") is None
     assert matcher.detect("my pulse is 185bpm").level == "emergency"

@@ -1,4 +1,5 @@
 """The triage stage alone (no Rasa server): risk model, decision, language, and the Rasa component."""
+
 import pathlib
 
 import numpy as np
@@ -13,8 +14,16 @@ from bot.triage.patterns import PatternMatcher
 from bot.triage.risk import CLASSES, RiskModel, load_examples, sentences
 from bot.triage.stage import Triage
 
-ORDINARY = ["what is ivig", "is it safe", "how much does it cost", "tell me about the studies", "thanks",
-            "I'm so tired all the time", "what are the side effects", "how long does an infusion take"]
+ORDINARY = [
+    "what is ivig",
+    "is it safe",
+    "how much does it cost",
+    "tell me about the studies",
+    "thanks",
+    "I'm so tired all the time",
+    "what are the side effects",
+    "how long does an infusion take",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,22 +93,26 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
     assert Triage(patterns, Says("crisis"), object()).decide("chest pain now").level == "emergency"
 
 
-@pytest.mark.parametrize("text, language", [
-    ("¿Cuánto cuesta la inmunoglobulina para el covid persistente?", "es"),
-    ("Est-ce que les IgIV sont efficaces pour le covid long ?", "fr"),
-    ("Welche Nebenwirkungen hat IVIG bei Long Covid?", "de"),
-    ("what are the side effects of ivig", "en"),
-    ("gracias", "en"),  # short small talk stays with the classifier
-    ("ok", "en"),
-])
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("¿Cuánto cuesta la inmunoglobulina para el covid persistente?", "es"),
+        ("Est-ce que les IgIV sont efficaces pour le covid long ?", "fr"),
+        ("Welche Nebenwirkungen hat IVIG bei Long Covid?", "de"),
+        ("what are the side effects of ivig", "en"),
+        ("gracias", "en"),  # short small talk stays with the classifier
+        ("ok", "en"),
+    ],
+)
 def test_language_of_a_message(text, language):
     assert detect_language(text) == language
 
 
 def test_the_rasa_component_overrides_the_intent_and_reads_the_cut_off_tail(nlp, risk):
     stage = TriageStage({"model_dir": "build/encoder/all-MiniLM-L6-v2"}, None, None, risk)
-    cut = Message(data={"text": "I have had long covid for two years. " * 50,
-                        "metadata": {"triage_tail": " and now my throat is closing up"}})
+    cut = Message(
+        data={"text": "I have had long covid for two years. " * 50, "metadata": {"triage_tail": " and now my throat is closing up"}}
+    )
     cut.set("intent", {"name": "side_effects", "confidence": 0.9})
     plain = Message(data={"text": "what does ivig cost"})
     plain.set("intent", {"name": "cost_insurance", "confidence": 0.9})
@@ -115,8 +128,10 @@ def test_a_lone_sentence_of_a_long_message_needs_near_certainty(risk):
     from bot.triage.risk import SENTENCE_THRESHOLD, THRESHOLD
 
     assert THRESHOLD < SENTENCE_THRESHOLD
-    diary = ("Second infusion went fine. They weighed me and took bloods. "
-             "I take bisoprolol 5mg and loratadine 10mg every morning. Can I have my usual coffee before the drip?")
+    diary = (
+        "Second infusion went fine. They weighed me and took bloods. "
+        "I take bisoprolol 5mg and loratadine 10mg every morning. Can I have my usual coffee before the drip?"
+    )
     assert risk.assess(get_encoder(), diary) is None
     hit = risk.assess(get_encoder(), "The infusion was fine. I've written letters to my kids and I've made my decision.")
     assert hit is not None and hit.level == "crisis"

@@ -1,4 +1,5 @@
 """Typos of the triage's own words are read as those words; real words and short words are left alone."""
+
 import pytest
 
 from bot.triage.typos import TypoCorrector, known_words, one_edit_apart
@@ -9,27 +10,33 @@ def corrector():
     return TypoCorrector(["pills", "myself", "breath", "swollen", "anxiety", "bleed", "chest", "overdose"])
 
 
-@pytest.mark.parametrize("typo, word", [
-    ("pils", "pills"),        # a letter dropped
-    ("swolen", "swollen"),
-    ("breth", "breath"),      # a letter dropped inside
-    ("anxity", "anxiety"),
-    ("myslef", "myself"),     # two neighbours swapped
-    ("chset", "chest"),
-    ("overdise", "overdose"), # a letter changed
-])
+@pytest.mark.parametrize(
+    "typo, word",
+    [
+        ("pils", "pills"),  # a letter dropped
+        ("swolen", "swollen"),
+        ("breth", "breath"),  # a letter dropped inside
+        ("anxity", "anxiety"),
+        ("myslef", "myself"),  # two neighbours swapped
+        ("chset", "chest"),
+        ("overdise", "overdose"),  # a letter changed
+    ],
+)
 def test_a_typo_one_edit_away_is_read_as_the_pattern_word(corrector, typo, word):
     assert corrector.correct(typo) == word
 
 
-@pytest.mark.parametrize("word", [
-    "blend",     # an English word one edit from "bleed": never changed
-    "breathe",   # a real word, not a typo of "breath"
-    "pills",     # already a pattern word
-    "pil",       # too short to correct safely
-    "overdsoee", # two edits away
-    "gr8",       # not a word of letters
-])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "blend",  # an English word one edit from "bleed": never changed
+        "breathe",  # a real word, not a typo of "breath"
+        "pills",  # already a pattern word
+        "pil",  # too short to correct safely
+        "overdsoee",  # two edits away
+        "gr8",  # not a word of letters
+    ],
+)
 def test_real_words_short_words_and_far_typos_are_left_alone(corrector, word):
     assert corrector.correct(word) is None
 

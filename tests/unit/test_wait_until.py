@@ -1,4 +1,5 @@
 """The one wait-until helper (bot/stack.py)."""
+
 import subprocess
 import sys
 

@@ -1,4 +1,5 @@
 """The widget stays small enough for a patient's phone on a slow connection."""
+
 import gzip
 import pathlib
 
