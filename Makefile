@@ -81,8 +81,9 @@ validate: $(VENV)/.installed ## Check the training data and domain
 	$(RASA) data validate --config config.yml --domain domain.yml --data data
 
 .PHONY: lint
-lint: $(VENV)/.installed ## Lint (ruff: errors, unused imports, import order); fast, no servers
+lint: $(VENV)/.installed ## Lint (ruff: errors, unused imports, import order) and check the formatting (make format); fast
 	$(VENV)/bin/ruff check bot actions tests
+	$(VENV)/bin/ruff format --check bot actions tests
 
 .PHONY: format
 format: $(VENV)/.installed ## Format the Python code in place (ruff format, settings in pyproject.toml)
