@@ -69,10 +69,11 @@ class RiskModel:
 
     def __init__(self, hidden, hidden_bias, output, output_bias, classes: Sequence[str] = CLASSES):
         """Weights of every member stacked on a first axis: hidden (members, dims, units), output (members, units, classes)."""
-        self.hidden = np.asarray(hidden, dtype=np.float32)
-        self.hidden_bias = np.asarray(hidden_bias, dtype=np.float32)
-        self.output = np.asarray(output, dtype=np.float32)
-        self.output_bias = np.asarray(output_bias, dtype=np.float32)
+        # A model saved before the vote has one member: its arrays get the member axis.
+        self.hidden = np.asarray(hidden, dtype=np.float32).reshape(-1, *np.shape(hidden)[-2:])
+        self.hidden_bias = np.asarray(hidden_bias, dtype=np.float32).reshape(-1, np.shape(hidden_bias)[-1])
+        self.output = np.asarray(output, dtype=np.float32).reshape(-1, *np.shape(output)[-2:])
+        self.output_bias = np.asarray(output_bias, dtype=np.float32).reshape(-1, np.shape(output_bias)[-1])
         self.classes = tuple(classes)
 
     @classmethod
