@@ -46,8 +46,10 @@ import argparse
 import asyncio
 import functools
 import gc
+import logging
 import pathlib
 import sys
+import time
 import urllib.parse
 from typing import Any, Dict, List, Optional, Text
 
@@ -66,6 +68,8 @@ from bot import privacy, startup_checks, summary
 from bot.answers import Reply
 from bot.channels import as_message
 from bot.conversations import ConversationStore
+
+logger = logging.getLogger(__name__)
 
 _validator: Optional[Any] = None
 
@@ -95,12 +99,22 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
     return True
 
 
+# Parsed once before the first patient: the encoder, the triage patterns and the typo index load on first use.
+WARM_UP_TEXT = "what are the side effects of ivig?"
+
+
 async def freeze_once_loaded(app: Any, loop: Any) -> None:
-    """Sanic `after_server_start` listener: one collection, then `gc.freeze()`.
+    """Sanic `after_server_start` listener: one warm-up parse, one collection, then `gc.freeze()`.
 
     Rasa loads the model in a `before_server_start` listener (`rasa.core.run.load_agent_on_start`), so by
-    now the model and everything it holds exist.
+    now the model exists. Its components load some parts on the first message; without the warm-up the first
+    patients after a start or restart waited for them, past the channel's reply timeout.
     """
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    if agent is not None and agent.is_ready():
+        started = time.monotonic()
+        await agent.parse_message(WARM_UP_TEXT)
+        logger.info("warm-up parse took %.1f s", time.monotonic() - started)
     gc.collect()
     gc.freeze()
 

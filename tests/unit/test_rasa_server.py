@@ -84,3 +84,24 @@ def test_skops_imported_first_trusts_the_same_types_as_when_rasa_imports_it():
         return json.loads(run.stdout.strip().splitlines()[-1])
 
     assert trusted("skops.io") == trusted("rasa")
+
+
+def test_the_server_parses_once_before_the_first_patient():
+    import gc
+    import types
+
+    parsed = []
+
+    class LoadedAgent:
+        def is_ready(self):
+            return True
+
+        async def parse_message(self, text):
+            parsed.append(text)
+
+    app = types.SimpleNamespace(ctx=types.SimpleNamespace(agent=LoadedAgent()))
+    try:
+        asyncio.run(rasa_server.freeze_once_loaded(app, None))
+    finally:
+        gc.unfreeze()
+    assert parsed == [rasa_server.WARM_UP_TEXT]
