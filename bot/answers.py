@@ -109,7 +109,8 @@ class ReplyBuilder:
         """The triage reply: the action to take first, its own last line instead of the IVIG footer,
         no suggested IVIG questions; in the message's language first where the content has it."""
         urgent = self.content.urgent[level]
-        parts = [urgent.translations[language]] if language in urgent.translations else []
+        translated = language in urgent.translations
+        parts = [urgent.translations[language]] if translated else []
         parts += [urgent.answer, urgent.last_line]
         text = self._fill("\n\n".join(parts)).strip()
         return Reply(
@@ -122,7 +123,8 @@ class ReplyBuilder:
                 "safety": True,
                 "safety_text": self._fill(urgent.last_line),
                 "follow_ups": [],
-                "language": language,
+                # The language of the first paragraph (the widget marks it up): English where there is no translation.
+                "language": language if translated else "en",
             },
         )
 
@@ -149,7 +151,7 @@ class ReplyBuilder:
         translated = messages.get(f"language_note_{language}")
         body = f"{translated}\n\n{note}" if translated else note
         reply = self._reply("fallback", body, LANGUAGE, (), self.content.topics["capabilities"].follow_ups)
-        return dataclasses.replace(reply, payload={**reply.payload, "language": language})
+        return dataclasses.replace(reply, payload={**reply.payload, "language": language if translated else "en"})
 
     def study_details(self, topic_id: Optional[str]) -> Reply:
         """'How many people were in it?': the studies behind the topic just discussed."""

@@ -187,6 +187,14 @@ def test_a_spanish_or_french_emergency_gets_the_key_line_in_that_language_first(
     triage = {"level": "emergency", "source": "pattern", "language": language}
     message, _ = run(actions.ActionAnswerTopic(), tracker("emergency", triage=triage), domain)
     assert message["text"].startswith(words) and "Call 911" in message["text"]
+    assert message["custom"]["language"] == language
+
+
+def test_an_urgent_reply_without_a_translation_names_english_as_its_language(domain):
+    # The widget marks the first paragraph with this language: a German message gets the English text.
+    triage = {"level": "emergency", "source": "pattern", "language": "de"}
+    message, _ = run(actions.ActionAnswerTopic(), tracker("emergency", triage=triage), domain)
+    assert message["text"].startswith("Call 911") and message["custom"]["language"] == "en"
 
 
 @pytest.mark.parametrize("intent", ["thanks", "goodbye", "nlu_fallback", "greeting"])
@@ -259,6 +267,7 @@ def test_another_language_gets_the_note_questions_and_clinic_contact(language, w
     assert words in message["text"] and "I can only answer in English" in message["text"]
     assert message["custom"]["kind"] == "language" and message["buttons"]
     assert message["custom"]["safety"] is True
+    assert message["custom"]["language"] == (language if language != "de" else "en")
 
 
 def test_default_clinic_settings_are_safe():
