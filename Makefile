@@ -13,7 +13,7 @@ SPACY_MODEL := build/spacy/ivig_en
 ENCODER := build/encoder/all-MiniLM-L6-v2
 MODEL := models/ivig.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors \
-	bot/nlp/components.py bot/nlp/encoder.py bot/nlp/vocabulary.py bot/nlp/vocabulary.yml $(wildcard bot/triage/*.py bot/triage/*.yml)
+	bot/nlp/components.py bot/nlp/encoder.py bot/core/vocabulary.py bot/core/vocabulary.yml $(wildcard bot/triage/*.py bot/triage/*.yml)
 DEV_QUESTIONS ?= ../shared/content/dev-questions.yml
 STORIES ?= tests/stories
 
@@ -39,7 +39,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 .PHONY: venv
 venv: $(VENV)/.installed ## Create the Python 3.10 virtualenv with pinned packages
 
-$(SPACY_MODEL)/meta.json: $(VENV)/.installed bot/nlp/pipeline.py bot/nlp/vocabulary.py bot/nlp/vocabulary.yml
+$(SPACY_MODEL)/meta.json: $(VENV)/.installed bot/nlp/pipeline.py bot/core/vocabulary.py bot/core/vocabulary.yml
 	$(PY) -m bot.nlp.pipeline $(SPACY_MODEL)
 
 .PHONY: spacy
@@ -102,7 +102,7 @@ test-unit: $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors ## Unit tests (
 
 .PHONY: test-stories
 test-stories: $(MODEL) ## Run the test stories (STORIES=path/to/file.yml for one file)
-	$(PY) -m bot.story_test $(STORIES)
+	$(PY) -m bot.tools.story_test $(STORIES)
 
 .PHONY: test-e2e
 test-e2e: $(MODEL) system-deps node_modules/.installed ## End-to-end tests over HTTP against real servers
@@ -124,19 +124,19 @@ BLIND_QUESTIONS ?= $(sort $(wildcard tests/blind/questions-*.yml))
 BLIND_SAFETY ?= $(sort $(wildcard tests/blind/safety-*.yml))
 .PHONY: eval
 eval: $(MODEL) ## Score the bot: dev and blind question sets side by side, blind safety sets (DEV_QUESTIONS=...)
-	$(PY) -m bot.evaluate --questions dev=$(DEV_QUESTIONS) $(foreach f,$(BLIND_QUESTIONS),--questions $(basename $(notdir $(f)))=$(f)) \
+	$(PY) -m bot.tools.evaluate --questions dev=$(DEV_QUESTIONS) $(foreach f,$(BLIND_QUESTIONS),--questions $(basename $(notdir $(f)))=$(f)) \
 		$(foreach f,$(BLIND_SAFETY),--safety $(basename $(notdir $(f)))=$(f))
 
 LOAD_PATIENTS ?= 50
 LOAD_SECONDS ?= 60
 .PHONY: load
 load: $(MODEL) ## Load test on loopback: LOAD_PATIENTS (50) patients for LOAD_SECONDS (60); docs/robustness.md
-	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS)
+	$(PY) -m bot.tools.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS)
 
 LOAD_FLOODERS ?= 2
 .PHONY: load-flood
 load-flood: $(MODEL) ## The same patients alone, then beside LOAD_FLOODERS (2) flooding clients, rate limits on; prints both p99s (docs/robustness.md)
-	$(PY) -m bot.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS) --think 3 --flood $(LOAD_FLOODERS)
+	$(PY) -m bot.tools.perf.load --patients $(LOAD_PATIENTS) --seconds $(LOAD_SECONDS) --think 3 --flood $(LOAD_FLOODERS)
 
 .PHONY: load-restarts
 load-restarts: $(MODEL) ## Kill the action server, then the Rasa server, under LOAD_PATIENTS patients; prints the figures (docs/robustness.md)
@@ -153,7 +153,7 @@ test-deploy: $(MODEL) ## The systemd units under deploy/ (parse, systemd-analyze
 BENCH_ARGS ?=
 .PHONY: bench
 bench: $(VENV)/.installed $(SPACY_MODEL)/meta.json $(ENCODER)/model.safetensors ## Trains ours and a stock-Rasa baseline, measures both, writes docs/benchmarks.md (BENCH_ARGS=--quick)
-	$(PY) -m bot.perf.bench --dev-questions $(DEV_QUESTIONS) $(BENCH_ARGS)
+	$(PY) -m bot.tools.perf.bench --dev-questions $(DEV_QUESTIONS) $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove the trained model and built pipeline
@@ -161,16 +161,16 @@ clean: ## Remove the trained model and built pipeline
 
 .PHONY: feedback
 feedback: $(VENV)/.installed ## Count the widget's thumbs up/down per topic
-	$(PY) -m bot.conversations feedback
+	$(PY) -m bot.rasa_ext.conversations feedback
 
 .PHONY: retention
 retention: $(VENV)/.installed ## Delete conversations older than IVIG_RETENTION_DAYS (default 90)
-	$(PY) -m bot.conversations retention
+	$(PY) -m bot.rasa_ext.conversations retention
 
 .PHONY: report
 report: $(VENV)/.installed ## Write the clinic report, one HTML page (runtime/clinic-report.html; OUT=path for another place)
-	$(PY) -m bot.report $(if $(OUT),--out $(OUT))
+	$(PY) -m bot.tools.report $(if $(OUT),--out $(OUT))
 
 .PHONY: content-status
 content-status: $(VENV)/.installed ## Each topic's check and review months, what is due, reading level (STRICT=1: exit 1 when a review date has passed)
-	$(PY) -m bot.content_status $(if $(STRICT),--strict)
+	$(PY) -m bot.tools.content_status $(if $(STRICT),--strict)

@@ -1,7 +1,7 @@
-"""Thin custom actions: pick the reply, ask bot.answers to build it, dispatch it.
+"""Thin custom actions: pick the reply, ask bot.core.answers to build it, dispatch it.
 
 All wording and citations live in bot/content/; the safety message and the urgent replies' own last
-line are added by bot.answers. The order of decisions, the same for every answer action:
+line are added by bot.core.answers. The order of decisions, the same for every answer action:
 1. the safety triage raised a level on this message -> its urgent reply (whatever the topic);
 2. otherwise the action's own reply (topic, follow-up, short form, language note);
 3. in the turns after an urgent reply, that reply's reminder comes first, and small talk ("ok
@@ -15,9 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import DETAILS, Reply, default_builder
-from bot.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
-from bot.routing import STUDY_TOPIC_IDS, named_studies, topic_for, topic_in_context
+from bot.core.answers import DETAILS, Reply, default_builder
+from bot.core.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
+from bot.core.routing import STUDY_TOPIC_IDS, named_studies, topic_for, topic_in_context
 
 SLOT_CURRENT_TOPIC = "current_topic"
 SLOT_CURRENT_STUDY = "current_study"

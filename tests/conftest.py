@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from bot.stack import MODEL_PATH, Stack, StackConfig
+from bot.launcher.stack import MODEL_PATH, Stack, StackConfig
 
 # Sanic 21.12 puts `filterwarnings("once", category=DeprecationWarning)` in front of every filter when it is imported,
 # which would override pytest.ini's narrow filters for the rest of that phase; imported here first (nothing above

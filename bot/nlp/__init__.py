@@ -1,6 +1,2 @@
-"""The project's own spaCy pipeline, its domain vocabulary, the sentence encoder and the Rasa components."""
-
-import pathlib
-
-NLP_DIR = pathlib.Path(__file__).parent
-VOCABULARY_FILE = NLP_DIR / "vocabulary.yml"
+"""The project's own spaCy pipeline (its entity ruler reads the domain vocabulary, bot/core/vocabulary.yml), the
+sentence encoder, language detection and the Rasa components."""

@@ -23,9 +23,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.core.settings import resolve_project_path
 from bot.nlp import encoder as encoder_module
 from bot.nlp.encoder import DEFAULT_MODEL_DIR, get_encoder
-from bot.settings import resolve_project_path
 from bot.triage import TRIAGE_TAIL
 from bot.triage import risk as risk_module
 from bot.triage.patterns import PatternMatcher
@@ -147,7 +147,7 @@ class TriageStage(GraphComponent):
     """The safety triage as a pipeline stage: its decision wins over the topic classifier's.
 
     Reads the whole message: the text Rasa classifies, plus the part a channel cut off for length
-    (metadata `triage_tail`, set by bot/channels.py). Sets the intent to the level (`emergency`,
+    (metadata `triage_tail`, set by bot/rasa_ext/channels.py). Sets the intent to the level (`emergency`,
     `poisoning`, `crisis`, `distress`) when one is raised, and always outputs `triage` (level, source,
     language) for the actions. Trains the learned risk model (bot/triage/risk.py) with the topic
     examples as ordinary messages.

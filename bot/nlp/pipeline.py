@@ -12,7 +12,7 @@ import sys
 import spacy
 from spacy.pipeline import EntityRuler
 
-from bot.nlp.vocabulary import load_vocabulary, ruler_patterns
+from bot.core.vocabulary import load_vocabulary, ruler_patterns
 
 
 def build_pipeline() -> "spacy.language.Language":

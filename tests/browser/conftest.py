@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from bot.stack import free_port, wait_for_http
+from bot.launcher.stack import free_port, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"

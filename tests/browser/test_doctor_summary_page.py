@@ -26,8 +26,8 @@ from test_widget import (
     wait_for_greeting,
 )
 
-from bot.answers import ReplyBuilder
-from bot.client import RestClient
+from bot.core.answers import ReplyBuilder
+from bot.tools.client import RestClient
 
 REPO = Path(__file__).resolve().parents[2]
 CONTENT = REPO / "bot" / "content"

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from test_doctor_summary_page import CONTENT, ask_and_wait
 from test_widget import SIDE_EFFECTS_Q, answer_of, conversation_id, open_widget, run_axe, wait_for_greeting
 
-from bot.conversations import ConversationStore
+from bot.rasa_ext.conversations import ConversationStore
 
 PRIVACY = yaml.safe_load((CONTENT / "privacy.yml").read_text(encoding="utf-8"))
 

@@ -477,8 +477,8 @@ def test_start_over(page: Page, demo_server):
 
 
 def feedback_count(rasa_stack, topic: str, rating: str) -> int:
-    """What a clinic counts (`python -m bot.conversations feedback`), read from the bot's tracker store."""
-    from bot.conversations import ConversationStore
+    """What a clinic counts (`python -m bot.rasa_ext.conversations feedback`), read from the bot's tracker store."""
+    from bot.rasa_ext.conversations import ConversationStore
 
     store = ConversationStore.sqlite(rasa_stack.config.tracker_db)
     return store.feedback_counts()[(topic, rating)] if store.exists() else 0

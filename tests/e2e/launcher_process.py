@@ -12,9 +12,9 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from bot.client import RestClient
-from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, free_port, wait_until
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import MODEL_PATH, free_port, wait_until
+from bot.tools.client import RestClient
 
 UNAVAILABLE_WORDS = "can't answer right now"
 

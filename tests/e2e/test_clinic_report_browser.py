@@ -11,9 +11,9 @@ import shutil
 import pytest
 from rasa.shared.core.domain import Domain
 
-from bot import report
-from bot.conversations import ConversationStore
-from bot.settings import PROJECT_DIR
+from bot.core.settings import PROJECT_DIR
+from bot.rasa_ext.conversations import ConversationStore
+from bot.tools import report
 from tests.unit.test_clinic_report import Page, assert_numbers_of_the_seed
 from tests.unit.test_conversation_store import clinic_seed, seeded_sqlite
 

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 
-from bot.conversations import ConversationStore
-from bot.settings import PROJECT_DIR
-from bot.tracker_store import WindowedSQLTrackerStore
+from bot.core.settings import PROJECT_DIR
+from bot.rasa_ext.conversations import ConversationStore
+from bot.rasa_ext.tracker_store import WindowedSQLTrackerStore
 from tests.e2e import test_scaled_deployment
 from tests.unit.test_clinic_report import Page, assert_loads_nothing, assert_no_personal_details, assert_numbers_of_the_seed
 from tests.unit.test_conversation_store import DAY, clinic_seed, expected_feedback, save, seeded_sqlite
@@ -75,7 +75,7 @@ def test_the_store_answers_on_postgresql_as_on_sqlite(on_postgres, seeded, domai
 def test_the_report_reads_the_configured_postgresql_store(on_postgres, postgres, seeded, tmp_path):
     out = tmp_path / "report.html"
     result = subprocess.run(
-        [sys.executable, "-m", "bot.report", "--out", str(out)],
+        [sys.executable, "-m", "bot.tools.report", "--out", str(out)],
         cwd=PROJECT_DIR,
         env=configured_env(postgres, "clinic", IVIG_REPORT_UNANSWERED_TEXT="true"),
         capture_output=True,
@@ -93,7 +93,7 @@ def test_the_report_reads_the_configured_postgresql_store(on_postgres, postgres,
 
 def test_the_feedback_command_reads_the_configured_postgresql_store(on_postgres, postgres, seeded):
     result = subprocess.run(
-        [sys.executable, "-m", "bot.conversations", "feedback"],
+        [sys.executable, "-m", "bot.rasa_ext.conversations", "feedback"],
         cwd=PROJECT_DIR,
         env=configured_env(postgres, "clinic"),
         capture_output=True,

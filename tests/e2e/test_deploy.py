@@ -30,9 +30,9 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from bot.client import RestClient
-from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, free_port
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import MODEL_PATH, free_port
+from bot.tools.client import RestClient
 
 DEPLOY = PROJECT_DIR / "deploy"
 INSTALL_DIR = "/opt/ivig"
@@ -283,7 +283,7 @@ def test_the_services_run_from_their_unit_files_and_health_follows_them(tmp_path
         assert report["checks"] == {"model": "ok", "actions": "ok", "tracker_store": "ok", "lock_store": "not checked (in memory)"}, report
         assert (state / "conversations.db").exists(), "the tracker store is not in the state directory"
         # `serve` replaced itself by the server: systemd's signals reach the server directly
-        assert "bot.rasa_server" in pathlib.Path(f"/proc/{processes['rasa'].pid}/cmdline").read_text()
+        assert "bot.rasa_ext.rasa_server" in pathlib.Path(f"/proc/{processes['rasa'].pid}/cmdline").read_text()
         assert "rasa_sdk" in pathlib.Path(f"/proc/{processes['actions'].pid}/cmdline").read_text()
         turn = RestClient(url, timeout=60).send(f"deploy-{uuid.uuid4().hex[:8]}", "what are the side effects?")
         assert turn.topic == "side_effects" and turn.has_safety

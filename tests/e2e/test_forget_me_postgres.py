@@ -6,8 +6,8 @@ import asyncio
 import sqlalchemy as sa
 from rasa.shared.core.events import UserUttered
 
-from bot.conversations import ConversationStore
-from bot.tracker_store import WindowedSQLTrackerStore
+from bot.rasa_ext.conversations import ConversationStore
+from bot.rasa_ext.tracker_store import WindowedSQLTrackerStore
 from tests.e2e.test_clinic_report_postgres import configured_env, domain, postgres  # noqa: F401  fixtures
 from tests.unit.test_privacy import send
 

@@ -18,7 +18,7 @@ from typing import List, Optional
 
 import pytest
 
-from bot.stack import Service, Stack, StackConfig, Supervisor
+from bot.launcher.stack import Service, Stack, StackConfig, Supervisor
 from tests.e2e.launcher_process import UNAVAILABLE_WORDS, alive, children, port_open, start_launcher
 
 
@@ -42,7 +42,7 @@ def test_run_prints_the_urls_and_answers(launcher):
 def test_a_killed_action_server_is_restarted_and_the_conversation_goes_on(launcher):
     client, sender = launcher.client, f"killed-actions-{uuid.uuid4().hex[:8]}"
     assert client.send(sender, "what did the blood vessel study find").topic == "study_vascular"
-    actions, rasa = launcher.pid_of("rasa_sdk"), launcher.pid_of("bot.rasa_server")
+    actions, rasa = launcher.pid_of("rasa_sdk"), launcher.pid_of("bot.rasa_ext.rasa_server")
     mark = len(launcher.lines)
     os.kill(actions, signal.SIGKILL)
     killed = time.monotonic()
@@ -60,7 +60,7 @@ def test_a_killed_action_server_is_restarted_and_the_conversation_goes_on(launch
     more = client.send(sender, "tell me more")
     assert more.topic == "study_vascular" and more.has_safety, more.messages
     assert launcher.pid_of("rasa_sdk") != actions
-    assert launcher.pid_of("bot.rasa_server") == rasa, "the Rasa server was restarted too"
+    assert launcher.pid_of("bot.rasa_ext.rasa_server") == rasa, "the Rasa server was restarted too"
     reply = "the notice" if UNAVAILABLE_WORDS in gap.text else "an answer"
     print(f"\naction server killed: the next reply was {reply}; back {back:.1f} s after the kill")
 
@@ -68,7 +68,7 @@ def test_a_killed_action_server_is_restarted_and_the_conversation_goes_on(launch
 def test_a_killed_rasa_server_is_restarted_and_remembers_the_conversation(launcher):
     client, sender = launcher.client, f"killed-rasa-{uuid.uuid4().hex[:8]}"
     assert client.send(sender, "what did the blood vessel study find").topic == "study_vascular"
-    actions, rasa = launcher.pid_of("rasa_sdk"), launcher.pid_of("bot.rasa_server")
+    actions, rasa = launcher.pid_of("rasa_sdk"), launcher.pid_of("bot.rasa_ext.rasa_server")
     demo_url = f"http://localhost:{launcher.ports['IVIG_DEMO_PORT']}/"
     mark = len(launcher.lines)
     os.kill(rasa, signal.SIGKILL)

@@ -1,4 +1,4 @@
-"""Rate limits over the real channels (bot/channels.py): a flood from one sender, or from one address, is refused
+"""Rate limits over the real channels (bot/rasa_ext/channels.py): a flood from one sender, or from one address, is refused
 with the polite notice (HTTP 429 on REST) and never reaches the model, while other patients are still answered."""
 
 import json
@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from bot.answers import default_builder
-from bot.client import RestClient
-from bot.stack import Stack, StackConfig, wait_until
+from bot.core.answers import default_builder
+from bot.launcher.stack import Stack, StackConfig, wait_until
+from bot.tools.client import RestClient
 from tests.robustness.conftest import SocketPatient
 
 SENDER_BURST = 3

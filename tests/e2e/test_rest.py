@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from bot.client import RestClient
-from bot.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, get_content
+from bot.core.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, get_content
+from bot.tools.client import RestClient
 
 
 @pytest.fixture(scope="module")

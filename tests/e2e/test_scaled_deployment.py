@@ -13,9 +13,9 @@ import uuid
 import psycopg2
 import pytest
 
-from bot.client import RestClient
-from bot.settings import PROJECT_DIR
-from bot.stack import Stack, StackConfig, free_port, wait_until
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import Stack, StackConfig, free_port, wait_until
+from bot.tools.client import RestClient
 from tests.robustness.conftest import one_message_two_tabs
 
 PG_BIN = pathlib.Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None

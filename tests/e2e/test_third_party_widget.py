@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, Stack, StackConfig
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import MODEL_PATH, Stack, StackConfig
 
 WEBCHAT_JS = PROJECT_DIR / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 CHROMIUM = os.environ.get("IVIG_CHROMIUM", "/usr/bin/chromium")

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from bot.client import RestClient
+from bot.tools.client import RestClient
 from tests.robustness.conftest import SocketPatient
 
 

@@ -1,6 +1,6 @@
 """Helpers for the robustness suite: what a safe reply is, raw HTTP, a socket.io patient, the tracker store.
 
-The bot is always the real one (processes started by bot.stack); nothing here mocks it.
+The bot is always the real one (processes started by bot.launcher.stack); nothing here mocks it.
 """
 
 import json
@@ -16,11 +16,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pytest
 import socketio
 
-from bot.channels import SILENT_SHORTCUTS
-from bot.client import Turn
-from bot.content_store import TOPICS_WITHOUT_SAFETY
-from bot.settings import get_settings
-from bot.stack import wait_until
+from bot.core.content_store import TOPICS_WITHOUT_SAFETY
+from bot.core.settings import get_settings
+from bot.launcher.stack import wait_until
+from bot.rasa_ext.channels import SILENT_SHORTCUTS
+from bot.tools.client import Turn
 
 # A dose: a number followed by a unit of amount (0.5 g/kg, 400 mg, 2 grams, 10 ml, 30 g).
 DOSE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:g\s*/\s*kg|mg\s*/\s*kg|mg|mcg|µg|ml|mL|grams?|milligrams?|g)\b", re.IGNORECASE)

@@ -9,9 +9,9 @@ import sqlite3
 
 import pytest
 
-from bot.client import Turn
-from bot.settings import get_settings
-from bot.stack import wait_until
+from bot.core.settings import get_settings
+from bot.launcher.stack import wait_until
+from bot.tools.client import Turn
 from tests.robustness.conftest import (
     SocketPatient,
     answer_problems,

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from bot.client import RestClient
-from bot.stack import MODEL_PATH, Stack, StackConfig, free_port, wait_until
+from bot.launcher.stack import MODEL_PATH, Stack, StackConfig, free_port, wait_until
+from bot.tools.client import RestClient
 from tests.robustness.conftest import UNAVAILABLE_WORDS, clinic_contact, new_sender, user_texts
 
 REPLY_TIMEOUT = 3.0

@@ -10,7 +10,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.client import Turn
+from bot.tools.client import Turn
 from tests.robustness.conftest import SocketPatient, answer_problems, new_sender, post_raw
 
 TIME_BUDGET_SECONDS = 60  # per test: later examples are skipped once it is spent

@@ -2,7 +2,7 @@
 conversations go on after the restarts.
 
 `python -m bot run` (supervised) on free loopback ports with its own SQLite tracker store; patients hold
-the load script's multi-turn conversations (bot/perf/load.py: SCRIPTS, same checks, think time 0 to 2 s)
+the load script's multi-turn conversations (bot/tools/perf/load.py: SCRIPTS, same checks, think time 0 to 2 s)
 while the test kills the action server (SIGKILL), waits until the launcher has it back, then kills the Rasa
 server the same way, waits again and lets the load run on. Then:
 - no unsafe answer, at any time;
@@ -36,9 +36,9 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
-from bot.client import Turn
-from bot.perf.load import SCRIPTS, check_reply, stored_user_texts
-from bot.perf.stats import percentile
+from bot.tools.client import Turn
+from bot.tools.perf.load import SCRIPTS, check_reply, stored_user_texts
+from bot.tools.perf.stats import percentile
 from tests.e2e.launcher_process import Launcher, start_launcher
 
 PATIENTS = int(os.environ.get("LOAD_PATIENTS", "30"))
@@ -138,7 +138,7 @@ async def load_with_kills(launcher: Launcher, run_id: str) -> Tuple[List[Sent], 
         # one more patient, in the middle of a topic when the Rasa server is killed
         probe = f"{run_id}-probe"
         probes = [await send(session, url, probe, "what did the blood vessel study find")]
-        timeline.rasa_killed, timeline.rasa_back = await kill_and_wait(launcher, "rasa", "bot.rasa_server", 240)
+        timeline.rasa_killed, timeline.rasa_back = await kill_and_wait(launcher, "rasa", "bot.rasa_ext.rasa_server", 240)
         probes.append(await send(session, url, probe, "tell me more"))
         await asyncio.sleep(AFTER_RESTART_SECONDS)
         stop.set()

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, Stack, StackConfig, wait_until
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import MODEL_PATH, Stack, StackConfig, wait_until
 from tests.robustness.conftest import SocketPatient, new_sender, post_raw, send_rest, user_texts
 
 ADMIN_CALLS = [
@@ -109,7 +109,7 @@ def test_cors_grants_the_allowed_origin_only(bot):
 
 def clean_settings(env_extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVIG_")}
-    code = "from bot.settings import get_settings; print(' '.join(get_settings().cors_origins))"
+    code = "from bot.core.settings import get_settings; print(' '.join(get_settings().cors_origins))"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT_DIR, env={**env, **env_extra}, capture_output=True, text=True, timeout=60
     )
@@ -235,7 +235,7 @@ def test_retention_deletes_only_conversations_older_than_the_configured_days(bot
     age(db, long_running, 400, only_first=3)  # started long ago, last message today: kept
     before = conversations(db)
     result = subprocess.run(
-        [sys.executable, "-m", "bot.conversations", "retention", "--days", "30", "--db", str(db)],
+        [sys.executable, "-m", "bot.rasa_ext.conversations", "retention", "--days", "30", "--db", str(db)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """socket.io session persistence on the fixed python-socketio (constraints.txt).
 
 Rasa 3.6 calls `enter_room` without `await` (RasaHQ/rasa#13027); from python-socketio 5.9 it is a
-coroutine, so a socket never joined its session's room and no reply reached it. bot/channels.py handles
+coroutine, so a socket never joined its session's room and no reply reached it. bot/rasa_ext/channels.py handles
 `session_request` itself and awaits it. These tests fail without that: replies go to the session's room.
 """
 
@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 import pytest
 
-from bot.stack import wait_until
+from bot.launcher.stack import wait_until
 from tests.robustness.conftest import SocketPatient, new_sender, one_message_two_tabs, user_texts
 
 FIXED_PYTHON_SOCKETIO = (5, 16, 2)  # the denial-of-service advisory's fixed version (docs/security.md)

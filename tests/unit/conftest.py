@@ -5,7 +5,7 @@ import spacy
 import yaml
 from rasa.shared.core.domain import Domain
 
-from bot.content_store import get_content
+from bot.core.content_store import get_content
 
 PROJECT = pathlib.Path(__file__).parents[2]
 SPACY_MODEL = PROJECT / "build" / "spacy" / "ivig_en"

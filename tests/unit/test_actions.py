@@ -8,9 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
-from bot.answers import ReplyBuilder
-from bot.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS
-from bot.settings import load_clinic
+from bot.core.answers import ReplyBuilder
+from bot.core.content_store import TOPIC_IDS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS
+from bot.core.settings import load_clinic
 
 SAFETY_WORDS = "medical supervision"
 

@@ -1,4 +1,4 @@
-"""The clinic report (bot/report.py, `make report`) on a seeded SQLite tracker store: its tables hold the
+"""The clinic report (bot/tools/report.py, `make report`) on a seeded SQLite tracker store: its tables hold the
 seed's numbers, what patients typed is absent by default and redacted when the clinic turns it on, and the
 page loads nothing from anywhere."""
 
@@ -13,9 +13,9 @@ from typing import Dict, List, Sequence
 
 import pytest
 
-from bot import report
-from bot.conversations import ConversationStore
-from bot.settings import PROJECT_DIR, get_settings, load_clinic
+from bot.core.settings import PROJECT_DIR, get_settings, load_clinic
+from bot.rasa_ext.conversations import ConversationStore
+from bot.tools import report
 from tests.unit.test_conversation_store import (
     LEVELS,
     PATIENT_KINDS,
@@ -144,7 +144,7 @@ def run_report(tmp_path, db, **env) -> str:
     out = tmp_path / "report.html"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("IVIG_")}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.report", "--db", str(db), "--out", str(out)],
+        [sys.executable, "-m", "bot.tools.report", "--db", str(db), "--out", str(out)],
         cwd=PROJECT_DIR,
         env={**clean, **env},
         capture_output=True,

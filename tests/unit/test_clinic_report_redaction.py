@@ -1,9 +1,9 @@
-"""The redaction of unanswered questions in the clinic report (bot/report.py `redact`): every kind of
+"""The redaction of unanswered questions in the clinic report (bot/tools/report.py `redact`): every kind of
 personal detail is replaced by its mark, and what is not personal stays as the patient wrote it."""
 
 import pytest
 
-from bot.report import redact, wording
+from bot.tools.report import redact, wording
 
 MARKS = wording()["redacted"]
 

@@ -10,8 +10,9 @@ import statistics
 import pytest
 import yaml
 
-from bot import content_status, content_store
-from bot.content_store import CONVERSATION_TOPICS, KNOWLEDGE_TOPICS, URGENT_TOPICS, ContentError
+from bot.core import content_store
+from bot.core.content_store import CONVERSATION_TOPICS, KNOWLEDGE_TOPICS, URGENT_TOPICS, ContentError
+from bot.tools import content_status
 
 # The `cites` column of the content contract.
 REQUIRED_CITATIONS = {
@@ -395,7 +396,7 @@ def test_content_status_states_follow_the_review_month(content):
 
 
 def test_start_up_warns_about_due_reviews_without_failing(content, caplog):
-    with caplog.at_level(logging.WARNING, logger="bot.content_store"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.content_store"):
         assert content_store.log_due_reviews(content, datetime.date(2026, 11, 2)) == []
         assert not caplog.records
         due = content_store.log_due_reviews(content, datetime.date(2027, 1, 2))

@@ -1,4 +1,4 @@
-"""The conversation store (bot/conversations.py) on a real SQLite tracker store, seeded as Rasa writes it.
+"""The conversation store (bot/rasa_ext/conversations.py) on a real SQLite tracker store, seeded as Rasa writes it.
 
 The seed (a clinic's few weeks of conversations) is saved through the project's own tracker store, turn by
 turn as the processor saves them; the clinic report's tests and the PostgreSQL tests use it too.
@@ -25,10 +25,10 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from bot import conversations
-from bot.conversations import ConversationStore, tracker_store_url
-from bot.settings import PROJECT_DIR
-from bot.tracker_store import WindowedSQLTrackerStore
+from bot.core.settings import PROJECT_DIR
+from bot.rasa_ext import conversations
+from bot.rasa_ext.conversations import ConversationStore, tracker_store_url
+from bot.rasa_ext.tracker_store import WindowedSQLTrackerStore
 
 DAY = 86400
 UTC = datetime.timezone.utc
@@ -100,7 +100,7 @@ def user(text: str, intent: str, at: float, entities: Sequence[dict] = ()) -> Us
 
 
 def reply(topic: str, kind: str, at: float) -> BotUttered:
-    """An answer as the action server sends it: text, buttons and the custom payload (bot/answers.py)."""
+    """An answer as the action server sends it: text, buttons and the custom payload (bot/core/answers.py)."""
     payload = {"topic": topic, "kind": kind, "citations": [], "safety": True, "safety_text": "...", "follow_ups": []}
     data = {"elements": None, "quick_replies": None, "buttons": [], "attachment": None, "image": None, "custom": payload}
     return BotUttered(f"reply about {topic}", data=data, timestamp=at)

@@ -1,5 +1,5 @@
-"""The "summary for my doctor" page, built from a conversation's stored events (bot/summary.py), its route and
-the chat reply to "summary" / "print this" (bot/rasa_server.py)."""
+"""The "summary for my doctor" page, built from a conversation's stored events (bot/core/summary.py), its route and
+the chat reply to "summary" / "print this" (bot/rasa_ext/rasa_server.py)."""
 
 import asyncio
 import base64
@@ -16,10 +16,11 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import rasa_server, summary
-from bot.answers import ReplyBuilder
-from bot.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS, ContentError
-from bot.settings import Clinic
+from bot.core import summary
+from bot.core.answers import ReplyBuilder
+from bot.core.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS, ContentError
+from bot.core.settings import Clinic
+from bot.rasa_ext import rasa_server
 
 CLINIC = Clinic(
     clinic_name="Riverside <Long COVID> Clinic",

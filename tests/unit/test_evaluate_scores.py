@@ -1,7 +1,7 @@
 """The scores `make eval` prints, on hand-made results (no bot needed)."""
 
-from bot.client import Turn
-from bot.evaluate import Result, score_questions, score_safety
+from bot.tools.client import Turn
+from bot.tools.evaluate import Result, score_questions, score_safety
 
 
 def test_question_scores_count_right_topics_and_urgent_replies_to_ordinary_questions():
@@ -48,7 +48,7 @@ def test_a_reply_that_starts_with_a_reminder_counts_as_urgent():
 
 
 def test_a_question_may_name_one_topic_or_a_list_of_acceptable_ones(tmp_path):
-    from bot.evaluate import load_conversations
+    from bot.tools.evaluate import load_conversations
 
     path = tmp_path / "set.yml"
     path.write_text(

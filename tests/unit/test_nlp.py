@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.nlp.vocabulary import canonical
+from bot.core.vocabulary import canonical
 
 
 def test_pipeline_is_blank_english_with_lemmatizer_and_ruler(nlp):

@@ -1,10 +1,10 @@
-"""The one percentile (bot/perf/stats.py): nearest rank."""
+"""The one percentile (bot/tools/perf/stats.py): nearest rank."""
 
 import math
 
 import pytest
 
-from bot.perf.stats import percentile
+from bot.tools.perf.stats import percentile
 
 # The worked example of the nearest-rank method (Wikipedia, "Percentile"): 5 values.
 VALUES = [15, 20, 35, 40, 50]

@@ -1,4 +1,4 @@
-"""Privacy commands (bot/privacy.py), answered before the NLU against a real SQLite tracker store."""
+"""Privacy commands (bot/core/privacy.py), answered before the NLU against a real SQLite tracker store."""
 
 import asyncio
 
@@ -6,11 +6,12 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import UserUttered
 
-from bot import privacy, rasa_server
-from bot.answers import ReplyBuilder
-from bot.conversations import ConversationStore
-from bot.settings import Clinic, load_clinic
-from bot.tracker_store import WindowedSQLTrackerStore
+from bot.core import privacy
+from bot.core.answers import ReplyBuilder
+from bot.core.settings import Clinic, load_clinic
+from bot.rasa_ext import rasa_server
+from bot.rasa_ext.conversations import ConversationStore
+from bot.rasa_ext.tracker_store import WindowedSQLTrackerStore
 
 PATIENT, OTHER = "patient-forget", "patient-keep"
 

@@ -2,7 +2,7 @@
 
 Each entry of CONTRACT is one member, with the parameter names the project's code was written against (None:
 an attribute) and why the code uses it. An upgrade that renames, removes or changes one fails here, naming it;
-bot/startup_checks.py also stops the servers on versions other than constraints.txt pins. After an upgrade,
+bot/rasa_ext/startup_checks.py also stops the servers on versions other than constraints.txt pins. After an upgrade,
 change the code that uses a failing member (grep for its name) and its entry here together.
 
 Private members (a leading underscore) are listed all; public ones only where the project replaces them,
@@ -10,7 +10,7 @@ overrides them in a way that depends on how Rasa calls them, or passes their arg
 and Sanic: the project uses only their public API (actions/, the channels' Sanic requests and listeners).
 
 The members are looked up in a fresh interpreter (this file run as a script), so the patches that
-bot/rasa_server.py installs in the test process (other tests call `install()`) are not what is checked.
+bot/rasa_ext/rasa_server.py installs in the test process (other tests call `install()`) are not what is checked.
 """
 
 import dataclasses
@@ -36,7 +36,7 @@ class Member:
 TRACKER = "rasa.shared.core.trackers:DialogueStateTracker"
 STORES = "rasa.core.tracker_store"
 CONTRACT = (
-    # bot/rasa_server.py
+    # bot/rasa_ext/rasa_server.py
     Member(
         "rasa.core.actions.action:RemoteAction._validate_action_result",
         ("self", "result"),
@@ -95,7 +95,7 @@ CONTRACT = (
         None,
         "_innermost_store: the configured store inside Rasa's wrapper, for the readiness check's query",
     ),
-    # bot/tracker_store.py
+    # bot/rasa_ext/tracker_store.py
     Member(
         f"{STORES}:SQLTrackerStore._event_query",
         ("self", "session", "sender_id", "fetch_events_from_all_sessions"),
@@ -114,7 +114,7 @@ CONTRACT = (
     Member(
         f"{STORES}:SQLTrackerStore.SQLEvent",
         None,
-        "the events table: the windowed store writes its rows (bot/conversations.py reads the same table)",
+        "the events table: the windowed store writes its rows (bot/rasa_ext/conversations.py reads the same table)",
     ),
     Member(
         f"{TRACKER}.__init__",
@@ -138,7 +138,7 @@ CONTRACT = (
         "SentenceEmbeddingFeaturizer.__init__ passes them on by position",
     ),
     Member("rasa.nlu.featurizers.featurizer:Featurizer._config", None, "SentenceEmbeddingFeaturizer reads its model_dir and scale from it"),
-    # bot/channels.py
+    # bot/rasa_ext/channels.py
     Member(
         "rasa.core.channels.rest:RestInput._extract_sender",
         ("self", "req"),
@@ -319,7 +319,7 @@ def test_the_member_exists_with_the_recorded_parameters(member, installed):
 
 
 def test_the_start_up_check_guards_every_library_in_the_contract():
-    from bot.startup_checks import RASA_SERVER_PACKAGES
+    from bot.rasa_ext.startup_checks import RASA_SERVER_PACKAGES
 
     assert {distribution(member) for member in CONTRACT} <= set(RASA_SERVER_PACKAGES)
 

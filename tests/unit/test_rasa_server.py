@@ -1,4 +1,4 @@
-"""The Rasa runtime fixes of bot/rasa_server.py change nothing but time."""
+"""The Rasa runtime fixes of bot/rasa_ext/rasa_server.py change nothing but time."""
 
 import asyncio
 import json
@@ -9,7 +9,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot import rasa_server
+from bot.rasa_ext import rasa_server
 
 ORIGINAL = RemoteAction._validate_action_result
 RESPONSES = [

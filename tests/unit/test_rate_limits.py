@@ -1,9 +1,9 @@
-"""The channels' rate limits (bot/channels.py): token buckets per sender id and per client address."""
+"""The channels' rate limits (bot/rasa_ext/channels.py): token buckets per sender id and per client address."""
 
 import pytest
 
-from bot.channels import RateLimits, TokenBucketLimiter
-from bot.settings import get_settings
+from bot.core.settings import get_settings
+from bot.rasa_ext.channels import RateLimits, TokenBucketLimiter
 
 
 class FakeClock:

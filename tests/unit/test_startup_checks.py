@@ -1,4 +1,4 @@
-"""The servers' start-up checks (bot/startup_checks.py): versions against constraints.txt, the tracker store's
+"""The servers' start-up checks (bot/rasa_ext/startup_checks.py): versions against constraints.txt, the tracker store's
 window against the policies."""
 
 import logging
@@ -7,12 +7,12 @@ import pathlib
 import pytest
 import yaml
 
-from bot import rasa_server, startup_checks
-from bot.settings import get_settings
-from bot.startup_checks import StartupCheckFailed
+from bot.core.settings import get_settings
+from bot.rasa_ext import rasa_server, startup_checks
+from bot.rasa_ext.startup_checks import StartupCheckFailed
 
 PROJECT = pathlib.Path(__file__).parents[2]
-WINDOWED = "bot.tracker_store.WindowedSQLTrackerStore"
+WINDOWED = "bot.rasa_ext.tracker_store.WindowedSQLTrackerStore"
 
 
 def test_the_pins_are_read_from_the_constraints_file():

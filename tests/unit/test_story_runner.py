@@ -1,6 +1,6 @@
 """The story runner turns Rasa's failed-stories file into lines that name story, turn and mismatch."""
 
-from bot.story_test import failures
+from bot.tools.story_test import failures
 
 FAILED = """version: "3.1"
 stories:

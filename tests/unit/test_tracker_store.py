@@ -1,5 +1,5 @@
 """The windowed SQL tracker store: same state, same dialogue states and same stored events as the
-whole-history stock store, with a bounded window (bot/tracker_store.py)."""
+whole-history stock store, with a bounded window (bot/rasa_ext/tracker_store.py)."""
 
 import asyncio
 import json
@@ -22,7 +22,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from bot.tracker_store import WindowedSQLTrackerStore, WindowedTracker
+from bot.rasa_ext.tracker_store import WindowedSQLTrackerStore, WindowedTracker
 
 MIN_TURNS = 3
 INTENTS = ["ivig_basics", "side_effects", "dosing", "more_detail", "study_details", "sources", "greeting"]

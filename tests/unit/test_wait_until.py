@@ -1,11 +1,11 @@
-"""The one wait-until helper (bot/stack.py)."""
+"""The one wait-until helper (bot/launcher/stack.py)."""
 
 import subprocess
 import sys
 
 import pytest
 
-from bot.stack import free_port, wait_for_http, wait_until
+from bot.launcher.stack import free_port, wait_for_http, wait_until
 
 
 def test_returns_the_first_true_value():

@@ -1,7 +1,8 @@
 """The domain vocabulary (vocabulary.yml): symptoms, conditions and studies, with their canonical values.
 
 Read by the spaCy pipeline build (entity ruler patterns) and by the routing of actions (what an entity
-refers to). Free of spaCy, so the action server never loads it.
+refers to). Free of spaCy, so the action server never loads it; kept in the core for that reason, beside
+the routing that reads it (bot/nlp/pipeline.py builds the entity ruler from it).
 """
 
 import functools
@@ -10,7 +11,7 @@ from typing import Dict, List
 
 import yaml
 
-from bot.nlp import VOCABULARY_FILE
+VOCABULARY_FILE = pathlib.Path(__file__).with_name("vocabulary.yml")
 
 
 def load_vocabulary(path: pathlib.Path = VOCABULARY_FILE) -> Dict[str, Dict[str, List[str]]]:

@@ -1,7 +1,7 @@
 """The summary for the doctor ("take this to your doctor"): a printable page of one conversation, built from
 what the bot stored.
 
-The Rasa server serves it at `GET /summary/<conversation id>` (bot/rasa_server.py); the widget opens it
+The Rasa server serves it at `GET /summary/<conversation id>` (bot/rasa_ext/rasa_server.py); the widget opens it
 in a new tab, and a patient who types "summary" or "print this" gets a reply that links to it. The page
 is built from the conversation's stored events (after its latest restart), never from the browser's copy:
 - each question in the patient's own words (a suggested question they tapped: its title), with the short
@@ -36,8 +36,8 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequ
 
 import yaml
 
-from bot.answers import Reply, ReplyBuilder, safety_message
-from bot.content_store import (
+from bot.core.answers import Reply, ReplyBuilder, safety_message
+from bot.core.content_store import (
     CONTENT_DIR,
     KNOWLEDGE_TOPICS,
     MONTHS,
@@ -48,7 +48,7 @@ from bot.content_store import (
     _check_text,  # the content contract's check of every text (placeholders, no figures, no dose)
     get_content,
 )
-from bot.settings import Clinic, get_settings
+from bot.core.settings import Clinic, get_settings
 
 SUMMARY_FILE = CONTENT_DIR / "doctor_summary.yml"
 PATH_PREFIX = "/summary/"

@@ -1,12 +1,12 @@
 """The patient's privacy commands: "what do you keep about me?" and "forget me".
 
-Both are answered before the message is classified (bot/rasa_server.py `answering_requests_before_nlu`),
+Both are answered before the message is classified (bot/rasa_ext/rasa_server.py `answering_requests_before_nlu`),
 like the doctor summary: exact whole-message matches from content (privacy.yml), in English, Spanish and
 French, so a longer message ("forget me, I can't breathe") goes on to the safety triage as usual.
 
 "Forget me" asks first. The question is stored in the conversation (the payload kind `forget_confirm`), so the
 answer "yes" can be read on any server of the deployment; after "yes" every stored event of the conversation
-is deleted from the tracker store (bot/conversations.py) and the reply (kind `forgotten`) tells the widget to
+is deleted from the tracker store (bot/rasa_ext/conversations.py) and the reply (kind `forgotten`) tells the widget to
 drop its conversation id.
 """
 
@@ -17,8 +17,8 @@ from typing import Any, FrozenSet, Optional
 
 import yaml
 
-from bot.answers import Reply, ReplyBuilder
-from bot.content_store import CONTENT_DIR, ContentError, _check_text
+from bot.core.answers import Reply, ReplyBuilder
+from bot.core.content_store import CONTENT_DIR, ContentError, _check_text
 
 PRIVACY_FILE = CONTENT_DIR / "privacy.yml"
 TOPIC = "privacy"

@@ -6,7 +6,7 @@ can get the same ticket and handle two messages at once; one of them is then los
 tracker store (measured in tests/e2e/test_scaled_deployment.py). Here every change is one
 Redis transaction (WATCH / MULTI / EXEC, retried when another server changed the lock first).
 
-endpoints: `lock_store: {type: bot.lock_store.AtomicRedisLockStore, url: ..., port: ..., db: ...}`
+endpoints: `lock_store: {type: bot.rasa_ext.lock_store.AtomicRedisLockStore, url: ..., port: ..., db: ...}`
 """
 
 import json

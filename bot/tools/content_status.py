@@ -17,7 +17,7 @@ import statistics
 import sys
 from typing import List, Optional, Sequence, TypedDict
 
-from bot.content_store import Content, Topic, load, month_name, review_passed, undated_status
+from bot.core.content_store import Content, Topic, load, month_name, review_passed, undated_status
 
 SOON_DAYS = 31  # "due soon" this many days before the review month begins
 TARGET_GRADE = 8  # the content contract aims at about grade 8 (TOPICS.md)
@@ -136,7 +136,7 @@ def _date(value: str) -> datetime.date:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.content_status", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.tools.content_status", description=__doc__.splitlines()[0])
     parser.add_argument("--today", type=_date, default=datetime.date.today(), help="YYYY-MM-DD (default: today)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a review date has passed")
     args = parser.parse_args(argv)

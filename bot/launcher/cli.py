@@ -21,9 +21,9 @@ import urllib.error
 import urllib.request
 from typing import Optional
 
-from bot.settings import PROJECT_DIR
-from bot.stack import Stack, StackConfig, Supervisor
-from bot.startup_checks import StartupCheckFailed
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import Stack, StackConfig, Supervisor
+from bot.rasa_ext.startup_checks import StartupCheckFailed
 
 
 def log(line: str) -> None:
@@ -31,7 +31,7 @@ def log(line: str) -> None:
 
 
 def run(initial_delay: float = 1.0, max_delay: float = 30.0) -> int:
-    from bot.content_store import get_content
+    from bot.core.content_store import get_content
 
     get_content()  # fail loudly on broken content before starting anything
     config = StackConfig.from_settings()

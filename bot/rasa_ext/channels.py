@@ -34,8 +34,8 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from socketio import AsyncRedisManager
 
-from bot.answers import Reply, default_builder
-from bot.settings import get_settings
+from bot.core.answers import Reply, default_builder
+from bot.core.settings import get_settings
 from bot.triage import TRIAGE_TAIL
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Load: concurrent patients holding multi-turn conversations over the REST webhook, on loopback.
 
-    python -m bot.perf.load [--patients 50] [--seconds 60] [--think 1.0] [--bot-url URL --db PATH] [--json PATH]
-    python -m bot.perf.load --flood 2 --think 3    (the patients alone, then beside 2 flooding clients)
+    python -m bot.tools.perf.load [--patients 50] [--seconds 60] [--think 1.0] [--bot-url URL --db PATH] [--json PATH]
+    python -m bot.tools.perf.load --flood 2 --think 3    (the patients alone, then beside 2 flooding clients)
 
 Without --bot-url it starts its own assistant (action server + Rasa server) on free loopback ports
 with its own SQLite tracker store, and stops it at the end. Each patient is one conversation (one
@@ -44,10 +44,10 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
-from bot.client import Turn
-from bot.content_store import TOPICS_WITHOUT_SAFETY
-from bot.perf.stats import percentile
-from bot.settings import DEFAULT_RATE_SENDER_BURST
+from bot.core.content_store import TOPICS_WITHOUT_SAFETY
+from bot.core.settings import DEFAULT_RATE_SENDER_BURST
+from bot.tools.client import Turn
+from bot.tools.perf.stats import percentile
 
 # Multi-turn conversations patients hold (each patient goes through them in a random order, again and again).
 SCRIPTS: Tuple[Tuple[str, ...], ...] = (
@@ -339,13 +339,13 @@ def main(argv=None) -> int:
             parser.error("the load script only runs against a bot on loopback")
         result = measure(args, args.bot_url, args.db)
     else:
-        from bot.stack import MODEL_PATH, StackConfig, running
+        from bot.launcher.stack import MODEL_PATH, StackConfig, running
 
         if not MODEL_PATH.exists():
             print(f"{MODEL_PATH} is missing: run `make train` first", file=sys.stderr)
             return 2
         with tempfile.TemporaryDirectory(prefix="ivig-load-") as workdir:
-            # A flood is measured with the product's per-sender limit (bot/settings.py defaults) switched on.
+            # A flood is measured with the product's per-sender limit (bot/core/settings.py defaults) switched on.
             limits = {"IVIG_RATE_SENDER_BURST": str(DEFAULT_RATE_SENDER_BURST)} if args.flood else {}
             config = StackConfig.on_free_ports(pathlib.Path(workdir), extra_env=limits)
             print(f"starting the assistant on {config.rasa_url} (action server {config.actions_url}) ...", flush=True)

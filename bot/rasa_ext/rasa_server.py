@@ -1,4 +1,4 @@
-"""`rasa run` with three fixes to Rasa's runtime installed first: `python -m bot.rasa_server run ...`,
+"""`rasa run` with three fixes to Rasa's runtime installed first: `python -m bot.rasa_ext.rasa_server run ...`,
 and health endpoints for a load balancer and a monitor (`GET /health/live`, `GET /health/ready`, below).
 
 The three fixes are measured in docs/benchmarks.md and change nothing but time.
@@ -27,19 +27,19 @@ Health: `GET /health/live` answers 200 as soon as the server listens (the proces
 `GET /health/ready` answers 200 with `{"status": "ready", "checks": {...}}` only when the model is
 loaded, the action server answers its `/health` (at the action endpoint's URL) and the tracker store
 (and a Redis lock store, when configured) answers a query; otherwise 503 with the failing checks. A load
-balancer sends patients only to ready servers; `python -m bot health` (bot/cli.py) calls it for a monitor.
+balancer sends patients only to ready servers; `python -m bot health` (bot/launcher/cli.py) calls it for a monitor.
 
-Summary for the doctor (bot/summary.py): `GET /summary/<conversation id>` answers the printable page of that
+Summary for the doctor (bot/core/summary.py): `GET /summary/<conversation id>` answers the printable page of that
 conversation, built from the tracker store, or one 404 page for a malformed or unknown id. A
 patient's message that only asks for it ("summary", "print this") is answered with a link to it before it
 reaches the NLU (`Agent.handle_message`, see `answering_requests_before_nlu`), and so are the privacy
-requests of bot/privacy.py ("what do you keep about me?", "forget me": asks, then deletes the conversation).
+requests of bot/core/privacy.py ("what do you keep about me?", "forget me": asks, then deletes the conversation).
 
 Before starting, the server checks the installed versions of Rasa and its server libraries against
-constraints.txt and the tracker store's window against the policies (bot/startup_checks.py); the Rasa
+constraints.txt and the tracker store's window against the policies (bot/rasa_ext/startup_checks.py); the Rasa
 internals used here are listed in tests/unit/test_rasa_contract.py.
 
-Everything else is `rasa run` unchanged (bot/stack.py starts the server this way).
+Everything else is `rasa run` unchanged (bot/launcher/stack.py starts the server this way).
 """
 
 import argparse
@@ -64,10 +64,11 @@ from rasa.core.agent import Agent
 from rasa.shared.constants import DEFAULT_ENDPOINTS_PATH, DOCS_BASE_URL
 from rasa.shared.core.events import BotUttered
 
-from bot import privacy, startup_checks, summary
-from bot.answers import Reply
-from bot.channels import as_message
-from bot.conversations import ConversationStore
+from bot.core import privacy, summary
+from bot.core.answers import Reply
+from bot.rasa_ext import startup_checks
+from bot.rasa_ext.channels import as_message
+from bot.rasa_ext.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
 
@@ -341,7 +342,7 @@ def endpoints_file(argv: List[str]) -> pathlib.Path:
 
 
 def check_before_start(argv: List[str]) -> None:
-    """The start-up checks of bot/startup_checks.py; StartupCheckFailed says what is wrong."""
+    """The start-up checks of bot/rasa_ext/startup_checks.py; StartupCheckFailed says what is wrong."""
     startup_checks.check_versions(startup_checks.RASA_SERVER_PACKAGES)
     if argv[:1] == ["run"]:
         startup_checks.check_tracker_window(endpoints_file(argv[1:]))

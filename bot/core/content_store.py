@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-CONTENT_DIR = pathlib.Path(__file__).parent / "content"
+CONTENT_DIR = pathlib.Path(__file__).parents[1] / "content"  # bot/content/
 LOG = logging.getLogger(__name__)
 
 KNOWLEDGE_TOPICS: Tuple[str, ...] = (

@@ -1,7 +1,7 @@
 """The one reader of stored conversations: what a clinic reads, counts and deletes.
 
-    python -m bot.conversations feedback [--db PATH]
-    python -m bot.conversations retention [--days N] [--db PATH]
+    python -m bot.rasa_ext.conversations feedback [--db PATH]
+    python -m bot.rasa_ext.conversations retention [--days N] [--db PATH]
 
 Works on the table Rasa's SQL tracker store writes (`events`: one row per event, its JSON in `data`),
 through SQLAlchemy, so SQLite and PostgreSQL behave the same. The database is the one the tracker store
@@ -24,8 +24,7 @@ from typing import Any, Counter, Dict, Iterator, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 import yaml
 
-from bot.settings import PROJECT_DIR, get_settings, resolve_project_path
-from bot.stack import RUNTIME_DIR
+from bot.core.settings import PROJECT_DIR, RUNTIME_DIR, get_settings, resolve_project_path
 
 # The columns read here; the table itself is Rasa's (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
 EVENTS = sa.table(
@@ -37,7 +36,7 @@ EVENTS = sa.table(
     sa.column("intent_name"),
     sa.column("data"),
 )
-SQL_TRACKER_STORES = ("SQL", "bot.tracker_store.WindowedSQLTrackerStore")
+SQL_TRACKER_STORES = ("SQL", "bot.rasa_ext.tracker_store.WindowedSQLTrackerStore")
 SECONDS_PER_DAY = 86400
 
 
@@ -48,7 +47,7 @@ def tracker_store_url() -> sa.engine.URL:
     store = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
     if store.get("type") not in SQL_TRACKER_STORES:
         raise ValueError(f"{endpoints}: the tracker store is not an SQL store ({store.get('type')!r})")
-    # The launcher gives Rasa this default when IVIG_TRACKER_DB is unset (bot/stack.py).
+    # The launcher gives Rasa this default when IVIG_TRACKER_DB is unset (bot/launcher/stack.py).
     environment = {"IVIG_TRACKER_DB": str(RUNTIME_DIR / "conversations.db"), **os.environ}
     try:
         values = {key: string.Template(value).substitute(environment) if isinstance(value, str) else value for key, value in store.items()}

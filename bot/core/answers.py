@@ -6,9 +6,9 @@ import dataclasses
 import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from bot.content_store import KNOWLEDGE_TOPICS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, Content, get_content
-from bot.routing import STUDY_TOPIC_IDS
-from bot.settings import Clinic, get_settings
+from bot.core.content_store import KNOWLEDGE_TOPICS, TOPICS_WITHOUT_SAFETY, URGENT_TOPICS, Content, get_content
+from bot.core.routing import STUDY_TOPIC_IDS
+from bot.core.settings import Clinic, get_settings
 
 # Payload `kind` values: what part of a topic a reply carries.
 ANSWER, MORE, DETAILS, SOURCES, SHORT = "answer", "more", "details", "sources", "short"

@@ -1,6 +1,6 @@
 """Runs testers' story files against the trained bot and says exactly what went wrong.
 
-    python -m bot.story_test [tests/stories | path/to/file.yml ...]
+    python -m bot.tools.story_test [tests/stories | path/to/file.yml ...]
 
 Wraps `rasa test core --e2e`; for every failed story it prints the story name, the turn, and
 the expected intent or action against the predicted one, and exits non-zero. Entities are not
@@ -15,8 +15,8 @@ import subprocess
 import sys
 from typing import List
 
-from bot.settings import PROJECT_DIR
-from bot.stack import MODEL_PATH, QUIET_ENV
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import MODEL_PATH, QUIET_ENV
 
 OUT_DIR = PROJECT_DIR / "results" / "stories"
 STORY = re.compile(r"^\s*- story:\s*(.+?)(?:\s+\(\S+\))?$")

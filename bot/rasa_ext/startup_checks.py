@@ -1,14 +1,14 @@
 """What the servers check before they start, so that an upgrade or a configuration change stops them at once
 with one clear message instead of changing their behaviour quietly.
 
-Versions (`check_versions`): bot/rasa_server.py, bot/channels.py, bot/tracker_store.py and bot/nlp/components.py
+Versions (`check_versions`): bot/rasa_ext/rasa_server.py, bot/rasa_ext/channels.py, bot/rasa_ext/tracker_store.py and bot/nlp/components.py
 patch, wrap or subclass internals of Rasa, Sanic and python-socketio (tests/unit/test_rasa_contract.py lists
 every one, with why). They are written and tested against the versions constraints.txt pins; a server started
 with any other version of those packages (or of rasa_sdk, which the action server runs on) stops. To upgrade:
 install the new versions, run the contract test and the unit, e2e and robustness suites, then update
-constraints.txt. IVIG_ALLOW_UNTESTED_VERSIONS=true starts the servers anyway, with a warning (bot/settings.py).
+constraints.txt. IVIG_ALLOW_UNTESTED_VERSIONS=true starts the servers anyway, with a warning (bot/core/settings.py).
 
-Window (`check_tracker_window`): the windowed tracker store (bot/tracker_store.py) hands the policies the latest
+Window (`check_tracker_window`): the windowed tracker store (bot/rasa_ext/tracker_store.py) hands the policies the latest
 `min_turns` dialogue states of a conversation with the state before them; a policy that looks further back
 (a larger `max_history`, a longer rule) would see a different history than with the stock store.
 
@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
-from bot.settings import PROJECT_DIR, get_settings
+from bot.core.settings import PROJECT_DIR, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def check_tracker_window(endpoints_file: pathlib.Path, config_file: pathlib.Path
     """Stops (StartupCheckFailed) when the windowed tracker store's `min_turns` is not greater than how far
     back a policy looks (its `max_history`, or RulePolicy's longest rule). Other tracker stores: nothing to check.
     """
-    from bot.tracker_store import DEFAULT_MIN_TURNS, WindowedSQLTrackerStore
+    from bot.rasa_ext.tracker_store import DEFAULT_MIN_TURNS, WindowedSQLTrackerStore
 
     windowed = f"{WindowedSQLTrackerStore.__module__}.{WindowedSQLTrackerStore.__name__}"
     store = (_read_yaml(endpoints_file) or {}).get("tracker_store") or {}
@@ -165,5 +165,5 @@ def check_tracker_window(endpoints_file: pathlib.Path, config_file: pathlib.Path
     raise StartupCheckFailed(
         f"The tracker store ({endpoints_file}) hands the policies the latest min_turns={min_turns} dialogue states, "
         f"but in {config_file.name}: {looks}. Set min_turns in {endpoints_file.name} above the largest, or give "
-        "every policy a max_history below it (bot/tracker_store.py explains the window)."
+        "every policy a max_history below it (bot/rasa_ext/tracker_store.py explains the window)."
     )

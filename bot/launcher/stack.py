@@ -16,11 +16,10 @@ import time
 import urllib.request
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar
 
-from bot import startup_checks
-from bot.settings import PROJECT_DIR, get_settings
+from bot.core.settings import PROJECT_DIR, RUNTIME_DIR, get_settings
+from bot.rasa_ext import startup_checks
 
 MODEL_PATH = PROJECT_DIR / "models" / "ivig.tar.gz"
-RUNTIME_DIR = PROJECT_DIR / "runtime"
 QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "RASA_TELEMETRY_ENABLED": "false",
@@ -203,10 +202,10 @@ class Stack:
     def rasa_args(self) -> List[str]:
         cfg = self.config
         args = [
-            # `rasa run` with the project's fixes installed and its start-up checks run first (bot/rasa_server.py)
+            # `rasa run` with the project's fixes installed and its start-up checks run first (bot/rasa_ext/rasa_server.py)
             sys.executable,
             "-m",
-            "bot.rasa_server",
+            "bot.rasa_ext.rasa_server",
             "run",
             "--model",
             str(cfg.model),

@@ -1,9 +1,9 @@
 """Benchmark: our assistant against the same data served with Rasa's default configuration (make bench).
 
-    python -m bot.perf.bench [--dev-questions PATH] [--quick] [--reuse-models] [--profile]
+    python -m bot.tools.perf.bench [--dev-questions PATH] [--quick] [--reuse-models] [--profile]
 
 Trains both bots from the same domain, data and actions (ours: config.yml; the baseline:
-bot/perf/baseline_config.yml, the config.yml `rasa init` writes, i.e. Rasa's default pipeline and
+bot/tools/perf/baseline_config.yml, the config.yml `rasa init` writes, i.e. Rasa's default pipeline and
 policies, served with Rasa's stock SQL tracker store), into build/bench/ (models/ivig.tar.gz is left
 alone). Then serves each with its action server on free loopback ports and measures, one bot after
 the other on this machine:
@@ -41,13 +41,13 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.client import RestClient
-from bot.content_store import get_content
-from bot.evaluate import URGENT, ask_all, load_conversations, score_questions
-from bot.perf.load import SCRIPTS as LOAD_SCRIPTS
-from bot.perf.stats import percentile
-from bot.settings import PROJECT_DIR
-from bot.stack import Stack, StackConfig, wait_until
+from bot.core.content_store import get_content
+from bot.core.settings import PROJECT_DIR
+from bot.launcher.stack import Stack, StackConfig, wait_until
+from bot.tools.client import RestClient
+from bot.tools.evaluate import URGENT, ask_all, load_conversations, score_questions
+from bot.tools.perf.load import SCRIPTS as LOAD_SCRIPTS
+from bot.tools.perf.stats import percentile
 
 BENCH_DIR = PROJECT_DIR / "build" / "bench"
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -74,7 +74,7 @@ class Bot:
     label: str
     config: pathlib.Path
     endpoints: pathlib.Path
-    stock_runtime: bool = False  # `python -m rasa run` instead of bot.rasa_server
+    stock_runtime: bool = False  # `python -m rasa run` instead of bot.rasa_ext.rasa_server
     model: pathlib.Path = None  # type: ignore[assignment]
     train_seconds: Optional[float] = None
     train_note: str = ""
@@ -120,6 +120,7 @@ class Results:
 def training_inputs(config: pathlib.Path) -> List[pathlib.Path]:
     files = [config, PROJECT_DIR / "domain.yml", *sorted((PROJECT_DIR / "data").rglob("*.yml"))]
     files += sorted((PROJECT_DIR / "bot" / "nlp").glob("*.py")) + sorted((PROJECT_DIR / "bot" / "nlp").glob("*.yml"))
+    files += sorted((PROJECT_DIR / "bot" / "core").glob("vocabulary.*"))  # the spaCy pipeline's entity ruler
     files += sorted((PROJECT_DIR / "bot" / "triage").glob("*.py")) + sorted((PROJECT_DIR / "bot" / "triage").glob("*.yml"))
     meta = PROJECT_DIR / "build" / "spacy" / "ivig_en" / "meta.json"
     return files + ([meta] if meta.exists() else [])
@@ -197,7 +198,7 @@ def baseline_endpoints() -> pathlib.Path:
     path = BENCH_DIR / "baseline-endpoints.yml"
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "# written by bot/perf/bench.py: endpoints.yml with Rasa's stock tracker and lock stores\n"
+        "# written by bot/tools/perf/bench.py: endpoints.yml with Rasa's stock tracker and lock stores\n"
         + yaml.safe_dump(endpoints, sort_keys=False)
     )
     return path
@@ -387,7 +388,7 @@ PROFILED = (
     ("rasa/shared/core/trackers.py:current_state", "  tracker to JSON for the action server"),
     ("rasa/utils/endpoints.py:request", "  action server HTTP call"),
     ("jsonschema/validators.py:validate", "  check the response schema (stock)"),
-    ("bot/rasa_server.py:validate_action_result", "  check the response (bot/rasa_server.py)"),
+    ("bot/rasa_ext/rasa_server.py:validate_action_result", "  check the response (rasa_server.py)"),
     ("rasa/core/processor.py:save_tracker", "save the tracker (tracker store)"),
     ("copy.py:deepcopy", "deep copies for debug logs"),
 )
@@ -656,7 +657,7 @@ def report(ours: Results, base: Results, args, questions: Optional[pathlib.Path]
         f"{' (' + ' '.join(args.flags) + ')' if args.flags else ''} in {(time.monotonic() - started) / 60:.0f} min on "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}, {platform.python_version()}, "
         f"load average at the end {load[0]:.1f}; other work on the machine shares the cores).",
-        f"Ours: `config.yml` + `endpoints.yml`. Baseline: `bot/perf/baseline_config.yml` (what `rasa init` "
+        f"Ours: `config.yml` + `endpoints.yml`. Baseline: `bot/tools/perf/baseline_config.yml` (what `rasa init` "
         f"writes: Rasa's default pipeline and policies) + Rasa's stock SQL tracker store; same domain, data, "
         f"actions and action server. Load: {SCRIPTS.__len__()} scripted 6-turn conversations, patients "
         f"sending the next message as soon as the answer arrives, {args.phase_seconds[0]:.0f} s with 1 patient "
@@ -705,7 +706,7 @@ def write_doc(path: pathlib.Path, body: str) -> None:
         path.write_text(head + block + tail)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# Benchmarks\n\nWritten by `make bench` (bot/perf/bench.py).\n\n{block}\n")
+        path.write_text(f"# Benchmarks\n\nWritten by `make bench` (bot/tools/perf/bench.py).\n\n{block}\n")
 
 
 def main(argv=None) -> int:
@@ -725,7 +726,7 @@ def main(argv=None) -> int:
         help="serve ours with another endpoints file (e.g. build/bench/baseline-endpoints.yml)",
     )
     parser.add_argument("--ours-model", type=pathlib.Path, help="serve this model as ours instead of training one (with --only ours)")
-    parser.add_argument("--ours-stock-runtime", action="store_true", help="serve ours with `rasa run` instead of bot.rasa_server")
+    parser.add_argument("--ours-stock-runtime", action="store_true", help="serve ours with `rasa run` instead of bot.rasa_ext.rasa_server")
     parser.add_argument("--only", choices=["ours", "baseline"], help="measure one bot (development)")
     parser.add_argument("--train-timeout", type=float, default=3600)
     args = parser.parse_args(argv)

@@ -1,8 +1,8 @@
 """The clinic report: one self-contained HTML page of what patients asked the assistant.
 
-    python -m bot.report [--out PATH] [--db PATH]        (make report)
+    python -m bot.tools.report [--out PATH] [--db PATH]        (make report)
 
-Read from the stored conversations (bot/conversations.py, the configured tracker store or a SQLite file):
+Read from the stored conversations (bot/rasa_ext/conversations.py, the configured tracker store or a SQLite file):
 conversations and patient messages per week, topics asked, thumbs up/down per topic, urgent replies per
 level and questions the assistant could not answer per week. Counts only: what patients typed is shown
 only for unanswered questions, only when the clinic turns on `report_unanswered_text`, and only after
@@ -29,11 +29,10 @@ import yaml
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.answers import URGENT
-from bot.content_store import CONTENT_DIR, TOPIC_IDS, URGENT_TOPICS, get_content
-from bot.conversations import ConversationStore
-from bot.settings import get_settings
-from bot.stack import RUNTIME_DIR
+from bot.core.answers import URGENT
+from bot.core.content_store import CONTENT_DIR, TOPIC_IDS, URGENT_TOPICS, get_content
+from bot.core.settings import RUNTIME_DIR, get_settings
+from bot.rasa_ext.conversations import ConversationStore
 
 DEFAULT_OUT = RUNTIME_DIR / "clinic-report.html"
 # What the widget sends by itself, not the patient: its opening greeting, thumbs up/down, restarts.

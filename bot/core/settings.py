@@ -11,8 +11,10 @@ from typing import Any, Dict, Optional, Tuple
 
 import yaml
 
-PACKAGE_DIR = pathlib.Path(__file__).parent
+PACKAGE_DIR = pathlib.Path(__file__).parents[1]  # bot/
 PROJECT_DIR = PACKAGE_DIR.parent
+# Where the assistant keeps its files when run from the project: the default SQLite tracker store, the clinic report.
+RUNTIME_DIR = PROJECT_DIR / "runtime"
 DEFAULT_CLINIC_FILE = PACKAGE_DIR / "clinic.yml"
 
 
@@ -104,7 +106,7 @@ class Settings:
     rate_address_burst: int = 60
     rate_address_interval_seconds: float = 0.2
     # IVIG_ALLOW_UNTESTED_VERSIONS=true: the servers start, with a warning, on versions of Rasa and its server
-    # libraries other than constraints.txt pins (bot/startup_checks.py); by default they refuse to.
+    # libraries other than constraints.txt pins (bot/rasa_ext/startup_checks.py); by default they refuse to.
     allow_untested_versions: bool = False
 
     @property

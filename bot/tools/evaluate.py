@@ -1,6 +1,6 @@
 """Scores the running bot on question sets and safety sets (make eval), side by side.
 
-    python -m bot.evaluate [--questions NAME=path ...] [--safety NAME=path ...] [--bot-url URL] [--json out.json]
+    python -m bot.tools.evaluate [--questions NAME=path ...] [--safety NAME=path ...] [--bot-url URL] [--json out.json]
 
 Question sets: topic accuracy (overall, per topic, per shape), share of answer turns carrying their safety
 line, and the misses. A message in another language is right when it gets the language note (or, for short
@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-from bot.client import RestClient
+from bot.tools.client import RestClient
 
 URGENT = ("emergency", "poisoning", "crisis")
 OFFERS_CRISIS_LINE = ("distress", "crisis", "poisoning")
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     with contextlib.ExitStack() as stack:
         bot_url = args.bot_url
         if not bot_url:
-            from bot.stack import StackConfig, running
+            from bot.launcher.stack import StackConfig, running
 
             workdir = pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory()))
             bot_url = stack.enter_context(running(StackConfig.on_free_ports(workdir))).config.rasa_url

@@ -6,8 +6,8 @@ classifier can blur: which study a question names, and which symptom it is about
 
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from bot.content_store import TOPIC_IDS
-from bot.nlp.vocabulary import canonical
+from bot.core.content_store import TOPIC_IDS
+from bot.core.vocabulary import canonical
 
 FALLBACK_INTENT = "nlu_fallback"
 STUDY_TOPICS: Dict[str, str] = {

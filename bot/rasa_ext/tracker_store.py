@@ -11,7 +11,7 @@ Stock Rasa (SQLTrackerStore) does, at every message of a conversation of N event
 - count the N stored events again to know which ones are new (`_additional_events`).
 
 `WindowedSQLTrackerStore` keeps the same table and writes every event to it (nothing is lost: the
-conversation survives a restart; `bot.conversations`, the HTTP API and `retrieve_full_tracker` see
+conversation survives a restart; `bot.rasa_ext.conversations`, the HTTP API and `retrieve_full_tracker` see
 every event), but hands the processor a `WindowedTracker`: the latest turns of the conversation
 (at least `min_turns` user messages) together with the exact state the whole conversation reached
 before them (slots, latest message and action, active loop, ...). Trackers of recent conversations
@@ -26,7 +26,7 @@ Behaviour is the same as with the whole history, because:
   at the last few: the window keeps at least `min_turns` user turns and `min_turns` actions the ML
   policies see (`hide_rule_turn` false), which must be more than the largest `max_history` and the
   longest rule (the project uses max_history 3 and one-turn rules; the default is 5; the Rasa server
-  checks it at start, bot/startup_checks.py);
+  checks it at start, bot/rasa_ext/startup_checks.py);
 - the window only starts at an `action_listen` with no active loop (forms are never cut), and not
   just before an undo (`UserUtteranceReverted`, `ActionReverted`);
 - events the processor passes that are not from this store (a tracker created by the HTTP API) are
@@ -35,7 +35,7 @@ Behaviour is the same as with the whole history, because:
 Configure it in endpoints.yml (same keys as the stock SQL store, plus the two options):
 
     tracker_store:
-      type: bot.tracker_store.WindowedSQLTrackerStore
+      type: bot.rasa_ext.tracker_store.WindowedSQLTrackerStore
       dialect: "sqlite"
       db: conversations.db
       min_turns: 5
