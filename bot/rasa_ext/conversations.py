@@ -25,6 +25,7 @@ import sqlalchemy as sa
 import yaml
 
 from bot.core.settings import PROJECT_DIR, RUNTIME_DIR, get_settings, resolve_project_path
+from bot.rasa_ext import WINDOWED_TRACKER_STORE
 
 # The columns read here; the table itself is Rasa's (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
 EVENTS = sa.table(
@@ -36,7 +37,7 @@ EVENTS = sa.table(
     sa.column("intent_name"),
     sa.column("data"),
 )
-SQL_TRACKER_STORES = ("SQL", "bot.rasa_ext.tracker_store.WindowedSQLTrackerStore")
+SQL_TRACKER_STORES = ("SQL", *WINDOWED_TRACKER_STORE)
 SECONDS_PER_DAY = 86400
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from bot.core.settings import PROJECT_DIR, get_settings
+from bot.rasa_ext import WINDOWED_TRACKER_STORE
 
 logger = logging.getLogger(__name__)
 
@@ -151,11 +152,10 @@ def check_tracker_window(endpoints_file: pathlib.Path, config_file: pathlib.Path
     """Stops (StartupCheckFailed) when the windowed tracker store's `min_turns` is not greater than how far
     back a policy looks (its `max_history`, or RulePolicy's longest rule). Other tracker stores: nothing to check.
     """
-    from bot.rasa_ext.tracker_store import DEFAULT_MIN_TURNS, WindowedSQLTrackerStore
+    from bot.rasa_ext.tracker_store import DEFAULT_MIN_TURNS
 
-    windowed = f"{WindowedSQLTrackerStore.__module__}.{WindowedSQLTrackerStore.__name__}"
     store = (_read_yaml(endpoints_file) or {}).get("tracker_store") or {}
-    if store.get("type") != windowed:
+    if store.get("type") not in WINDOWED_TRACKER_STORE:
         return
     min_turns = int(store.get("min_turns", DEFAULT_MIN_TURNS))
     too_far = [(policy, states) for policy, states in policy_reach(config_file, data_dir) if states is None or states >= min_turns]
