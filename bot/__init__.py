@@ -1,1 +1,2 @@
-"""The IVIG / Long COVID assistant: curated content, NLP pipeline, widget and launcher."""
+"""The IVIG / Long COVID assistant, in rooms by role (docs/architecture.md): core, nlp, triage, rasa_ext, launcher,
+tools, widget; curated content in content/."""
