@@ -93,6 +93,18 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
     assert Triage(patterns, Says("crisis"), object()).decide("chest pain now").level == "emergency"
 
 
+@pytest.mark.parametrize("text", ["...", "??", "👍", "  "])
+def test_a_message_without_words_is_not_read_by_the_risk_model(nlp, text):
+    class Alarmed:
+        def assess(self, encoder, text):
+            from bot.triage.risk import RiskHit
+
+            return RiskHit("crisis", 0.99, text)
+
+    assert Triage(PatternMatcher(nlp, {}), Alarmed(), object()).decide(text).level is None
+    assert Triage(PatternMatcher(nlp, {}), Alarmed(), object()).decide("ok...").level == "crisis"
+
+
 @pytest.mark.parametrize(
     "text, language",
     [
