@@ -46,8 +46,17 @@ class Triage:
         # A message without a letter ("...", "??", "👍") carries nothing the risk model can read; its vote on one is noise.
         if self.risk is not None and self.encoder is not None and any(c.isalpha() for c in text):
             risk = self.risk.assess(self.encoder, text)
-            if risk is not None and (hit is None or risk.level != DISTRESS):
+            if risk is not None and (hit is None or self._overrules_distress(risk.level, language)):
                 return TriageDecision(risk.level, "risk_model", language, risk.sentence)
         if hit is not None:
             return TriageDecision(hit.level, "pattern", language, hit.pattern)
         return TriageDecision(None, "", language)
+
+    @staticmethod
+    def _overrules_distress(level: str, language: str) -> bool:
+        """Whether the risk model's level wins over distress words the patterns found. The sentence encoder
+        was trained on English: on Spanish or French it reads "I'm so depressed I can't get up" as an emergency,
+        so there only a crisis it reads outranks the distress words (the patterns catch the rest in es/fr)."""
+        if level == DISTRESS:
+            return False
+        return language == "en" or level == "crisis"

@@ -93,6 +93,23 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
     assert Triage(patterns, Says("crisis"), object()).decide("chest pain now").level == "emergency"
 
 
+def test_in_spanish_or_french_distress_words_give_way_only_to_a_crisis(nlp):
+    class Says:
+        def __init__(self, level):
+            self.level = level
+
+        def assess(self, encoder, text):
+            from bot.triage.risk import RiskHit
+
+            return RiskHit(self.level, 0.9, text)
+
+    patterns = PatternMatcher(nlp, {"distress": {"es": ["tan deprimida"], "en": ["so depressed"]}})
+    spanish = "estoy tan deprimida que no me levanto de la cama"
+    assert Triage(patterns, Says("emergency"), object()).decide(spanish).level == "distress"
+    assert Triage(patterns, Says("crisis"), object()).decide(spanish).level == "crisis"
+    assert Triage(patterns, Says("emergency"), object()).decide("I'm so depressed and my left side went numb").level == "emergency"
+
+
 @pytest.mark.parametrize("text", ["...", "??", "👍", "  "])
 def test_a_message_without_words_is_not_read_by_the_risk_model(nlp, text):
     class Alarmed:
