@@ -107,8 +107,8 @@ class RiskModel:
         exp = np.exp(logits)
         return (exp / exp.sum(axis=2, keepdims=True)).mean(axis=0)
 
-    def assess(self, encoder, text: str, levels: Sequence[str] = LEVELS) -> Optional[RiskHit]:
-        """The most urgent of `levels` the message, a pair of its sentences or (nearly sure) one sentence reaches."""
+    def assess(self, encoder, text: str) -> Optional[RiskHit]:
+        """The most urgent level the message, a pair of its sentences or (nearly sure) one sentence reaches."""
         parts = sentences(text)
         vectors = encoder.encode(parts)
         passages = [(THRESHOLD, vectors[:1], parts[:1])]
@@ -118,7 +118,7 @@ class RiskModel:
             pair_texts = [f"{a} {b}" for a, b in zip(parts[1:-1], parts[2:])]
             passages += [(THRESHOLD, pairs, pair_texts), (SENTENCE_THRESHOLD, singles, parts[1:])]
         scored = [(threshold, self.probabilities(v), texts) for threshold, v, texts in passages if len(texts)]
-        for level in (level for level in LEVELS if level in levels):
+        for level in LEVELS:
             column = self.classes.index(level)
             for threshold, probabilities, texts in scored:
                 best = int(probabilities[:, column].argmax())

@@ -5,10 +5,10 @@ reply can give its key line in that language too.
 """
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional
 
 from bot.nlp.language import detect_language
-from bot.triage.patterns import LEVELS, MAX_CHARS, PatternMatcher
+from bot.triage.patterns import MAX_CHARS, PatternMatcher
 from bot.triage.risk import RiskModel
 
 DISTRESS = "distress"
@@ -45,16 +45,9 @@ class Triage:
         # Distress words do not rule out more: "I've been struggling ... I started burning my arm" is a crisis.
         # A message without a letter ("...", "??", "👍") carries nothing the risk model can read; its vote on one is noise.
         if self.risk is not None and self.encoder is not None and any(c.isalpha() for c in text):
-            risk = self.risk.assess(self.encoder, text, self._readable_levels(language))
+            risk = self.risk.assess(self.encoder, text)
             if risk is not None and (hit is None or risk.level != DISTRESS):
                 return TriageDecision(risk.level, "risk_model", language, risk.sentence)
         if hit is not None:
             return TriageDecision(hit.level, "pattern", language, hit.pattern)
         return TriageDecision(None, "", language)
-
-    @staticmethod
-    def _readable_levels(language: str) -> Tuple[str, ...]:
-        """The levels the risk model may raise. Its sentence encoder was trained on English: on Spanish or French
-        it read "Estoy muy cansada todo el tiempo" as a poisoning and "estoy tan deprimido que no me levanto" as an
-        emergency. There it raises only a crisis or distress; the es/fr patterns catch emergencies and poisonings."""
-        return LEVELS if language == "en" else ("crisis", DISTRESS)

@@ -10,7 +10,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlp.components import TriageStage
 from bot.nlp.encoder import get_encoder
 from bot.nlp.language import detect_language
-from bot.triage.patterns import LEVELS, PatternMatcher
+from bot.triage.patterns import PatternMatcher
 from bot.triage.risk import CLASSES, RiskModel, load_examples, sentences
 from bot.triage.stage import Triage
 
@@ -79,7 +79,7 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
         def __init__(self, level):
             self.level = level
 
-        def assess(self, encoder, text, levels=LEVELS):
+        def assess(self, encoder, text):
             from bot.triage.risk import RiskHit
 
             return RiskHit(self.level, 0.9, text) if self.level else None
@@ -93,30 +93,10 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
     assert Triage(patterns, Says("crisis"), object()).decide("chest pain now").level == "emergency"
 
 
-def test_in_spanish_or_french_the_risk_model_raises_only_a_crisis_or_distress(nlp):
-    class Reads:
-        """A risk model that reads `level` in every message, if the stage lets it raise that level."""
-
-        def __init__(self, level):
-            self.level = level
-
-        def assess(self, encoder, text, levels=LEVELS):
-            from bot.triage.risk import RiskHit
-
-            return RiskHit(self.level, 0.9, text) if self.level in levels else None
-
-    patterns = PatternMatcher(nlp, {"distress": {"es": ["tan deprimida"], "en": ["so depressed"]}})
-    spanish = "estoy tan deprimida que no me levanto de la cama"
-    assert Triage(patterns, Reads("emergency"), object()).decide(spanish).level == "distress"
-    assert Triage(patterns, Reads("crisis"), object()).decide(spanish).level == "crisis"
-    assert Triage(patterns, Reads("poisoning"), object()).decide("Estoy muy cansada todo el tiempo").level is None
-    assert Triage(patterns, Reads("emergency"), object()).decide("I'm so depressed and my left side went numb").level == "emergency"
-
-
 @pytest.mark.parametrize("text", ["...", "??", "👍", "  "])
 def test_a_message_without_words_is_not_read_by_the_risk_model(nlp, text):
     class Alarmed:
-        def assess(self, encoder, text, levels=LEVELS):
+        def assess(self, encoder, text):
             from bot.triage.risk import RiskHit
 
             return RiskHit("crisis", 0.99, text)
