@@ -7,14 +7,16 @@ Pattern grammar (see patterns.yml): words separated by spaces, each matched on t
 lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a word optional;
 `...` stands for up to three arbitrary words; `$NAME` stands for every word of the word class NAME
 (`words:` in patterns.yml, e.g. `$DRUG`); `#140-299` for any whole number in that range (also written
-with "bpm" attached).
+with "bpm" attached). An `ignore` line may start with the levels it drops (`[poisoning] ...`); unscoped,
+it drops every level inside its span.
 """
 
 import dataclasses
 import functools
 import itertools
 import pathlib
-from typing import Dict, Iterator, List, Mapping, Optional, Set, Tuple
+import re
+from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Set, Tuple
 
 import yaml
 from spacy.language import Language
@@ -35,6 +37,8 @@ MAX_GAP = 3
 # The triage reads this much of a message: ten times the classifier's cut, far beyond any message a
 # patient types, and a bound on the CPU one oversized message can cost (about 1 s at this length).
 MAX_CHARS = 20_000
+# "[poisoning, crisis] words ..." at the start of an ignore line: the levels it drops.
+SCOPE = re.compile(r"^\[([a-z, ]+)\]\s*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +100,18 @@ def _spec(nlp: Language, token: str) -> dict:
     return {"LEMMA": {"IN": list(_lemmas(nlp, token))}}
 
 
+def split_scope(line: str) -> Tuple[Optional[FrozenSet[str]], str]:
+    """`[poisoning] took my ...` -> ({"poisoning"}, "took my ..."); an unscoped line drops every level (None)."""
+    match = SCOPE.match(line)
+    if not match:
+        return None, line
+    levels = frozenset(level.strip() for level in match.group(1).split(",") if level.strip())
+    unknown = levels - set(LEVELS)
+    if unknown:
+        raise ValueError(f"ignore pattern {line!r}: unknown levels {sorted(unknown)}")
+    return levels, line[match.end() :]
+
+
 def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, List[str]]]:
     """`level -> language -> [pattern]`, checked: unknown levels or languages fail loudly."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -126,6 +142,7 @@ class PatternMatcher:
         self.nlp = nlp
         self.matcher = Matcher(nlp.vocab)
         self.patterns: Dict[str, Tuple[str, str, str]] = {}
+        self.scopes: Dict[str, FrozenSet[str]] = {}  # ignore key -> the levels it drops (absent: all)
         classes = {name.lower(): words for name, words in (patterns.get(WORDS) or {}).items()}
         vocabulary: Set[str] = set()
         for level in (*LEVELS, IGNORE):
@@ -133,7 +150,10 @@ class PatternMatcher:
                 for index, line in enumerate(lines or []):
                     key = f"{level}:{language}:{index}"
                     self.patterns[key] = (level, language, line)
-                    compiled = [p for p in compile_pattern(nlp, line, classes) if p]
+                    scope, words = split_scope(line) if level == IGNORE else (None, line)
+                    if scope is not None:
+                        self.scopes[key] = scope
+                    compiled = [p for p in compile_pattern(nlp, words, classes) if p]
                     vocabulary.update(w for p in compiled for spec in p for w in spec.get("LEMMA", {}).get("IN", ()))
                     self.matcher.add(key, compiled)
         self.typos = TypoCorrector(vocabulary, known_words)
@@ -156,10 +176,12 @@ class PatternMatcher:
             correction = self.typos.correct(token.lower_)
             if correction:
                 token.lemma_ = correction  # the lemma is what the patterns match
-        matches = [(self.patterns[self.nlp.vocab.strings[m]], start, end) for m, start, end in self.matcher(doc)]
-        ignored = [(start, end) for (level, _, _), start, end in matches if level == IGNORE]
-        for (level, language, line), start, end in matches:
-            if level != IGNORE and not any(s <= start and end <= e for s, e in ignored):
+        keys = [(self.nlp.vocab.strings[m], start, end) for m, start, end in self.matcher(doc)]
+        ignored = [(start, end, self.scopes.get(key)) for key, start, end in keys if self.patterns[key][0] == IGNORE]
+        for key, start, end in keys:
+            level, language, line = self.patterns[key]
+            dropped = any(s <= start and end <= e and (scope is None or level in scope) for s, e, scope in ignored)
+            if level != IGNORE and not dropped:
                 yield PatternHit(level, language, line, doc[start:end].text)
 
 

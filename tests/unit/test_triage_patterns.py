@@ -64,6 +64,21 @@ def test_most_urgent_level_wins_and_ignore_spans_drop_a_match(nlp):
     assert matcher.detect("this paperwork is killing me and i want to die").level == "crisis"
 
 
+def test_a_scoped_ignore_drops_only_its_levels(nlp):
+    matcher = PatternMatcher(
+        nlp,
+        {
+            "crisis": {"en": ["'ll take everything"]},
+            "poisoning": {"en": ["take everything"]},
+            "ignore": {"en": ["[poisoning] 'll take everything"]},
+        },
+    )
+    assert matcher.detect("i took everything").level == "poisoning"
+    assert matcher.detect("i'll take everything").level == "crisis"
+    with pytest.raises(ValueError, match="unknown levels"):
+        PatternMatcher(nlp, {"ignore": {"en": ["[panic] take everything"]}})
+
+
 def test_accents_and_language_of_the_hit(nlp):
     matcher = PatternMatcher(nlp, {"crisis": {"fr": ["veux mourir"], "es": ["quiero morir"]}})
     assert matcher.detect("Je VEUX mourir").language == "fr"
