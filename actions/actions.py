@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.answers import DETAILS, Reply, default_builder
 from bot.core.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
-from bot.core.routing import STUDY_TOPIC_IDS, named_studies, topic_for, topic_in_context
+from bot.core.routing import STUDY_TOPIC_IDS, earlier_topic, named_studies, topic_for, topic_in_context
 
 SLOT_CURRENT_TOPIC = "current_topic"
 SLOT_CURRENT_STUDY = "current_study"
@@ -27,6 +27,7 @@ SLOT_URGENT_TURNS_LEFT = "urgent_turns_left"
 INTENT_MORE_DETAIL = "more_detail"
 INTENT_STUDY_DETAILS = "study_details"
 INTENT_SIMPLER = "simpler"
+INTENT_EARLIER_TOPIC = "earlier_topic"
 # How many patient turns after an urgent reply start with its reminder.
 URGENT_CARRY_TURNS = 3
 DISTRESS = "distress"
@@ -34,8 +35,17 @@ DISTRESS = "distress"
 SMALL_TALK_TOPICS = frozenset({"greeting", "goodbye", "thanks", "bot_identity", "capabilities", "out_of_scope", "fallback"})
 
 
+def text_of(tracker: Tracker) -> Text:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
 def latest_intent(tracker: Tracker) -> Optional[Text]:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def discussed_topics(tracker: Tracker) -> List[Text]:
+    """The topics of this conversation in the order they were answered (from the current_topic slot's history)."""
+    return [e["value"] for e in tracker.events if e.get("event") == "slot" and e.get("name") == SLOT_CURRENT_TOPIC and e.get("value")]
 
 
 def triage_of(tracker: Tracker) -> Dict[Text, Any]:
@@ -125,7 +135,8 @@ class ActionAnswerTopic(AnswerAction):
 
 
 class ActionAnswerFollowUp(AnswerAction):
-    """'Tell me more', 'say it simpler' and 'how many people were in it?' about what was just discussed."""
+    """'Tell me more', 'say it simpler', 'how many people were in it?' about what was just discussed, and 'back to
+    the first one'."""
 
     def name(self) -> Text:
         return "action_answer_follow_up"
@@ -140,6 +151,10 @@ class ActionAnswerFollowUp(AnswerAction):
             return default_builder().study_details(topic if topic in STUDY_TOPIC_IDS or not study else study)
         if intent == INTENT_SIMPLER:
             return default_builder().short(topic)
+        if intent == INTENT_EARLIER_TOPIC:
+            earlier = earlier_topic(text_of(tracker), discussed_topics(tracker)) or topic
+            # Nothing discussed yet: the same reply as "tell me more" with nothing before it.
+            return default_builder().answer(earlier) if earlier else default_builder().more(None)
         return default_builder().more(topic, int(tracker.get_slot(SLOT_DETAIL_DEPTH) or 0))
 
 

@@ -4,6 +4,7 @@ Intent names are topic ids. Entities from the domain vocabulary refine two thing
 classifier can blur: which study a question names, and which symptom it is about.
 """
 
+import re
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from bot.core.content_store import TOPIC_IDS
@@ -89,3 +90,18 @@ def topic_in_context(topic: str, confidence: float, text: str, entities: Sequenc
     ):
         return topic
     return current_topic
+
+
+# "Back to the first one" names the first topic of the conversation; otherwise "the one before" is meant.
+FIRST_WORDS = re.compile(r"\b(first|frist|1st|beginning|start|original)\b", re.IGNORECASE)
+
+
+def earlier_topic(text: str, discussed: Sequence[str]) -> Optional[str]:
+    """The topic a patient goes back to: the first discussed when the message says so, else the one before the
+    current. `discussed` lists the conversation's topics in order (repeats allowed); None when there is none."""
+    topics = [t for i, t in enumerate(discussed) if i == 0 or t != discussed[i - 1]]
+    if not topics:
+        return None
+    if FIRST_WORDS.search(text):
+        return topics[0]
+    return topics[-2] if len(topics) > 1 else topics[0]

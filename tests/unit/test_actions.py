@@ -15,7 +15,7 @@ from bot.core.settings import load_clinic
 SAFETY_WORDS = "medical supervision"
 
 
-def tracker(intent, text="", entities=(), current_topic=None, triage=None, confidence=1.0, **slots):
+def tracker(intent, text="", entities=(), current_topic=None, triage=None, confidence=1.0, events=(), **slots):
     latest = {"intent": {"name": intent, "confidence": confidence}, "entities": list(entities), "text": text}
     if triage is not None:
         latest["triage"] = triage
@@ -23,7 +23,7 @@ def tracker(intent, text="", entities=(), current_topic=None, triage=None, confi
         sender_id="patient",
         slots={"current_topic": current_topic, **slots},
         latest_message=latest,
-        events=[],
+        events=list(events),
         paused=False,
         followup_action=None,
         active_loop={},
@@ -126,6 +126,33 @@ def test_study_size_after_a_symptom_answer_describes_its_study_and_keeps_it(doma
     # Studies of two study topics behind one answer: described as that answer's studies, nothing is chosen.
     message, events = run(actions.ActionAnswerFollowUp(), tracker("study_details", current_topic="symptom_heart_vascular"), domain)
     assert message["custom"]["topic"] == "symptom_heart_vascular" and not events
+
+
+def topic_history(*topics):
+    return [SlotSet("current_topic", t) for t in topics]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("back to the first one", "mechanism_immune"),
+        ("bak to the frist one", "mechanism_immune"),
+        ("go back to the previous one", "cost_insurance"),
+        ("back to what we were talking about before", "cost_insurance"),
+    ],
+)
+def test_back_to_an_earlier_topic(text, expected, domain):
+    history = topic_history("mechanism_immune", "mechanism_immune", "cost_insurance", "side_effects")
+    message, events = run(actions.ActionAnswerFollowUp(), tracker("earlier_topic", text=text, current_topic="side_effects", events=history), domain)
+    assert message["custom"]["topic"] == expected and message["custom"]["kind"] == "answer"
+    assert SlotSet("current_topic", expected) in events
+
+
+def test_back_to_an_earlier_topic_with_one_topic_or_none(domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("earlier_topic", text="the one before", current_topic="dosing", events=topic_history("dosing")), domain)
+    assert message["custom"]["topic"] == "dosing"
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker("earlier_topic", text="back to the first one"), domain)
+    assert message["custom"]["topic"] == "capabilities" and message["buttons"]
 
 
 def test_follow_up_without_a_topic_asks_what_to_expand(domain):
