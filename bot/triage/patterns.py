@@ -12,11 +12,12 @@ it drops every level inside its span.
 """
 
 import dataclasses
+import datetime
 import functools
 import itertools
 import pathlib
 import re
-from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import yaml
 from spacy.language import Language
@@ -37,6 +38,24 @@ MAX_GAP = 3
 # The triage reads this much of a message: ten times the classifier's cut, far beyond any message a
 # patient types, and a bound on the CPU one oversized message can cost (about 1 s at this length).
 MAX_CHARS = 20_000
+# History is not an emergency: "Two years ago I had a blood clot", "Back in 2019 I had anaphylaxis", "il y a
+# quelques annees j'ai fait une phlebite". An emergency or poisoning match whose sentence is dated in the past
+# and says nothing of the present ("now", "again", "since the infusion") is dropped. Crisis words are never
+# dropped this way. Words are matched accent-free and lowercased, as the patterns are.
+DATED_LEVELS = frozenset({"emergency", "poisoning"})
+SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
+# Only long ago dates a sentence: "an hour ago" or "two months ago" may still be now.
+LONG_AGO_UNITS = frozenset({"years", "year", "decade", "decades", "ages", "long"})
+OTHER_LANGUAGE_YEARS = frozenset({"anos", "ano", "decadas", "ans", "annees", "annee"})  # "hace dos anos", "il y a trois ans"
+LAST_PERIODS = frozenset({"year", "summer", "winter", "spring", "autumn", "fall", "christmas", "decade"})
+CHILDHOOD = frozenset({"kid", "child", "teenager", "teen", "baby", "student"})
+# Words of the present, including present-tense verbs: "last year I had a clot and I've got chest pain" stays.
+PRESENT_WORDS = frozenset(
+    "now today tonight currently again still since am 'm is are 're 've 's have has got feel feels can ca cannot keep keeps "
+    "getting having ahora hoy todavia tengo estoy siento duele puedo maintenant aujourd'hui encore".split()
+)
+# A year alone ("in 2015") dates a sentence when it is before this one.
+FIRST_YEAR = 1950
 # "[poisoning, crisis] words ..." at the start of an ignore line: the levels it drops.
 SCOPE = re.compile(r"^\[([a-z, ]+)\]\s*")
 
@@ -181,8 +200,49 @@ class PatternMatcher:
         for key, start, end in keys:
             level, language, line = self.patterns[key]
             dropped = any(s <= start and end <= e and (scope is None or level in scope) for s, e, scope in ignored)
+            if level in DATED_LEVELS and not dropped:
+                dropped = is_history(doc, start, end)
             if level != IGNORE and not dropped:
                 yield PatternHit(level, language, line, doc[start:end].text)
+
+
+def is_history(doc, start: int, end: int) -> bool:
+    """True when doc[start:end] is told as history: its sentence (bounded by . ! ? ; and line breaks) is dated in
+    the past before the match or in the match's own clause ("I had a clot two years ago"; not "chest pain, I
+    had a heart attack in 2019"), and no word of the sentence speaks of the present."""
+    first, last = start, end
+    while first > 0 and doc[first - 1].text not in SENTENCE_ENDS and "\n" not in doc[first - 1].text:
+        first -= 1
+    while last < len(doc) and doc[last].text not in SENTENCE_ENDS and "\n" not in doc[last].text:
+        last += 1
+    clause_end = next((i for i in range(end, last) if doc[i].text == ","), last)
+    sentence = [token.lower_ for token in doc[first:last]]
+    return not PRESENT_WORDS & set(sentence) and dated_in_the_past([token.lower_ for token in doc[first:clause_end]])
+
+
+def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> bool:
+    """True when the words are dated in the past ("years ago", "last year", "back in", "in 2015", "as a kid",
+    "hace dos anos", "il y a trois ans") and have no word of the present."""
+    if PRESENT_WORDS & set(words) or ("this" in words and {"morning", "afternoon", "evening", "week"} & set(words)):
+        return False
+    this_year = this_year or datetime.date.today().year
+    for i, word in enumerate(words):
+        before, after = words[max(0, i - 3) : i], words[i + 1 : i + 5]
+        if word in ("ago", "back") and LONG_AGO_UNITS & set(before):
+            return True  # "two years ago", "a few months back"
+        if word == "last" and after[:1] and after[0] in LAST_PERIODS:
+            return True
+        if word == "back" and after[:1] and after[0] in ("in", "when"):
+            return True
+        if word in ("in", "en") and after[:1] and after[0].isdigit() and FIRST_YEAR <= int(after[0]) < this_year:
+            return True
+        if word == "as" and after[:2] and after[0] == "a" and after[1:2] and after[1] in CHILDHOOD:
+            return True
+        if (word == "hace" or words[i - 1 : i + 2] == ["il", "y", "a"]) and OTHER_LANGUAGE_YEARS & set(after):
+            return True
+        if word in ("pasado", "dernier", "derniere") and {"ano", "an", "l'an", "annee", "l'annee"} & set(before):
+            return True
+    return False
 
 
 def normalise(text: str) -> str:

@@ -35,6 +35,12 @@ CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
 # with the question sets (tests/blind/README.md): higher is quieter on everyday words, lower catches more.
 THRESHOLD = 0.5
 SENTENCE_THRESHOLD = 0.98
+# The sentence encoder reads English. On Spanish and French its emergency and poisoning votes are mostly noise
+# ("Estoy muy cansada todo el tiempo" read as a poisoning, a question about pregnancy as an emergency), so there
+# they need this much more; the es/fr patterns carry those levels. Crisis and distress keep the English bar.
+# Seen sets A-M, triage alone: 9 fewer false alarms on Spanish and French, 2 urgent items fewer (both now patterns).
+OTHER_LANGUAGE_MARGIN = 0.2
+OTHER_LANGUAGE_STRICT_LEVELS = frozenset({"emergency", "poisoning"})
 HIDDEN_UNITS = 256
 MEMBERS = 5  # networks in the vote (seeds 0..MEMBERS-1: the same examples give the same model)
 # A long message is read sentence by sentence (and as a whole); beyond this many sentences the
@@ -107,7 +113,7 @@ class RiskModel:
         exp = np.exp(logits)
         return (exp / exp.sum(axis=2, keepdims=True)).mean(axis=0)
 
-    def assess(self, encoder, text: str) -> Optional[RiskHit]:
+    def assess(self, encoder, text: str, language: str = "en") -> Optional[RiskHit]:
         """The most urgent level the message, a pair of its sentences or (nearly sure) one sentence reaches."""
         parts = sentences(text)
         vectors = encoder.encode(parts)
@@ -120,9 +126,10 @@ class RiskModel:
         scored = [(threshold, self.probabilities(v), texts) for threshold, v, texts in passages if len(texts)]
         for level in LEVELS:
             column = self.classes.index(level)
+            margin = OTHER_LANGUAGE_MARGIN if language != "en" and level in OTHER_LANGUAGE_STRICT_LEVELS else 0.0
             for threshold, probabilities, texts in scored:
                 best = int(probabilities[:, column].argmax())
-                if probabilities[best, column] >= threshold:
+                if probabilities[best, column] >= threshold + margin:
                     return RiskHit(level, float(probabilities[best, column]), texts[best])
         return None
 

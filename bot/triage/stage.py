@@ -45,7 +45,7 @@ class Triage:
         # Distress words do not rule out more: "I've been struggling ... I started burning my arm" is a crisis.
         # A message without a letter ("...", "??", "👍") carries nothing the risk model can read; its vote on one is noise.
         if self.risk is not None and self.encoder is not None and any(c.isalpha() for c in text):
-            risk = self.risk.assess(self.encoder, text)
+            risk = self.risk.assess(self.encoder, text, language)
             if risk is not None and (hit is None or risk.level != DISTRESS):
                 return TriageDecision(risk.level, "risk_model", language, risk.sentence)
         if hit is not None:

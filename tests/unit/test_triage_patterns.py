@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.triage.patterns import LEVELS, PatternMatcher, compile_pattern
+from bot.triage.patterns import LEVELS, PatternMatcher, compile_pattern, dated_in_the_past
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,27 @@ def test_a_scoped_ignore_drops_only_its_levels(nlp):
     assert matcher.detect("i'll take everything").level == "crisis"
     with pytest.raises(ValueError, match="unknown levels"):
         PatternMatcher(nlp, {"ignore": {"en": ["[panic] take everything"]}})
+
+
+@pytest.mark.parametrize(
+    "sentence, dated",
+    [
+        ("two years ago i had a clot in my leg", True),
+        ("back in 2019 i had anaphylaxis", True),
+        ("in 2015 he ended up in the er", True),
+        ("as a kid i swallowed bleach", True),
+        ("hace dos anos tuve un coagulo", True),
+        ("il y a trois ans j'ai fait une phlebite", True),
+        ("l'annee derniere j'ai fait un avc", True),
+        ("i took 30 pills an hour ago", False),
+        ("my last infusion was two months ago", False),
+        ("two years ago i had a clot and now my leg is swollen", False),
+        ("in 2026 i had chest pain", False),
+        ("dolor en el pecho y tengo 40 anos", False),
+    ],
+)
+def test_history_dated_in_the_past(sentence, dated):
+    assert dated_in_the_past(sentence.split(), this_year=2026) is dated
 
 
 def test_accents_and_language_of_the_hit(nlp):

@@ -79,7 +79,7 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
         def __init__(self, level):
             self.level = level
 
-        def assess(self, encoder, text):
+        def assess(self, encoder, text, language="en"):
             from bot.triage.risk import RiskHit
 
             return RiskHit(self.level, 0.9, text) if self.level else None
@@ -96,7 +96,7 @@ def test_distress_words_do_not_hide_a_crisis_the_risk_model_reads(nlp, risk):
 @pytest.mark.parametrize("text", ["...", "??", "👍", "  "])
 def test_a_message_without_words_is_not_read_by_the_risk_model(nlp, text):
     class Alarmed:
-        def assess(self, encoder, text):
+        def assess(self, encoder, text, language="en"):
             from bot.triage.risk import RiskHit
 
             return RiskHit("crisis", 0.99, text)
@@ -147,3 +147,26 @@ def test_a_lone_sentence_of_a_long_message_needs_near_certainty(risk):
     assert risk.assess(get_encoder(), diary) is None
     hit = risk.assess(get_encoder(), "The infusion was fine. I've written letters to my kids and I've made my decision.")
     assert hit is not None and hit.level == "crisis"
+
+
+def test_in_spanish_and_french_the_risk_model_needs_more_for_emergency_and_poisoning():
+    """The encoder reads English: its emergency and poisoning votes on Spanish and French need the margin."""
+    from bot.triage.risk import OTHER_LANGUAGE_MARGIN, RiskModel
+
+    class Encoder:
+        def encode(self, texts):
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    def model(probabilities):
+        # No hidden weights: the output bias alone gives the same class probabilities for every text.
+        logits = np.log(np.asarray(probabilities, dtype=np.float32))
+        return RiskModel(np.zeros((2, 1)), np.zeros(1), np.zeros((1, 5)), logits)
+
+    probable = 0.5 + OTHER_LANGUAGE_MARGIN / 2
+    for level, column in (("poisoning", 1), ("emergency", 3)):
+        probabilities = np.full(5, (1 - probable) / 4)
+        probabilities[column] = probable
+        assert model(probabilities).assess(Encoder(), "any text", "en").level == level
+        assert model(probabilities).assess(Encoder(), "any text", "es") is None
+    crisis = np.array([0.1, 0.05, probable, 0.05, 0.05]) / np.array([0.1, 0.05, probable, 0.05, 0.05]).sum()
+    assert model(crisis).assess(Encoder(), "any text", "fr").level == "crisis"
