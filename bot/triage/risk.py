@@ -35,12 +35,11 @@ CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
 # with the question sets (tests/blind/README.md): higher is quieter on everyday words, lower catches more.
 THRESHOLD = 0.5
 SENTENCE_THRESHOLD = 0.98
-# The sentence encoder reads English. On Spanish and French its emergency and poisoning votes are mostly noise
-# ("Estoy muy cansada todo el tiempo" read as a poisoning, a question about pregnancy as an emergency), so there
-# they need this much more; the es/fr patterns carry those levels. Crisis and distress keep the English bar.
-# Seen sets A-M, triage alone: 9 fewer false alarms on Spanish and French, 2 urgent items fewer (both now patterns).
-OTHER_LANGUAGE_MARGIN = 0.2
-OTHER_LANGUAGE_STRICT_LEVELS = frozenset({"emergency", "poisoning"})
+# The sentence encoder reads English. On Spanish and French its emergency and poisoning votes are noise, often
+# confident ("Estoy agotada todo el tiempo" a poisoning at 0.9, "je suis a bout" an emergency at 0.9), so there
+# it raises only a crisis or distress; the es/fr patterns carry emergencies and poisonings (the shapes it used to
+# catch are patterns now: a child who drank the syrup, a double dose "sin querer", a face dropping on one side).
+OTHER_LANGUAGE_LEVELS = frozenset({"crisis", "distress"})
 HIDDEN_UNITS = 256
 MEMBERS = 5  # networks in the vote (seeds 0..MEMBERS-1: the same examples give the same model)
 # A long message is read sentence by sentence (and as a whole); beyond this many sentences the
@@ -124,12 +123,11 @@ class RiskModel:
             pair_texts = [f"{a} {b}" for a, b in zip(parts[1:-1], parts[2:])]
             passages += [(THRESHOLD, pairs, pair_texts), (SENTENCE_THRESHOLD, singles, parts[1:])]
         scored = [(threshold, self.probabilities(v), texts) for threshold, v, texts in passages if len(texts)]
-        for level in LEVELS:
+        for level in LEVELS if language == "en" else [level for level in LEVELS if level in OTHER_LANGUAGE_LEVELS]:
             column = self.classes.index(level)
-            margin = OTHER_LANGUAGE_MARGIN if language != "en" and level in OTHER_LANGUAGE_STRICT_LEVELS else 0.0
             for threshold, probabilities, texts in scored:
                 best = int(probabilities[:, column].argmax())
-                if probabilities[best, column] >= threshold + margin:
+                if probabilities[best, column] >= threshold:
                     return RiskHit(level, float(probabilities[best, column]), texts[best])
         return None
 

@@ -143,13 +143,15 @@ def topic_history(*topics):
 )
 def test_back_to_an_earlier_topic(text, expected, domain):
     history = topic_history("mechanism_immune", "mechanism_immune", "cost_insurance", "side_effects")
-    message, events = run(actions.ActionAnswerFollowUp(), tracker("earlier_topic", text=text, current_topic="side_effects", events=history), domain)
+    tr = tracker("earlier_topic", text=text, current_topic="side_effects", events=history)
+    message, events = run(actions.ActionAnswerFollowUp(), tr, domain)
     assert message["custom"]["topic"] == expected and message["custom"]["kind"] == "answer"
     assert SlotSet("current_topic", expected) in events
 
 
 def test_back_to_an_earlier_topic_with_one_topic_or_none(domain):
-    message, _ = run(actions.ActionAnswerFollowUp(), tracker("earlier_topic", text="the one before", current_topic="dosing", events=topic_history("dosing")), domain)
+    tr = tracker("earlier_topic", text="the one before", current_topic="dosing", events=topic_history("dosing"))
+    message, _ = run(actions.ActionAnswerFollowUp(), tr, domain)
     assert message["custom"]["topic"] == "dosing"
     message, _ = run(actions.ActionAnswerFollowUp(), tracker("earlier_topic", text="back to the first one"), domain)
     assert message["custom"]["topic"] == "capabilities" and message["buttons"]
