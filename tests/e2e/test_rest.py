@@ -58,6 +58,17 @@ def test_follow_ups_are_about_the_topic_just_discussed(client):
     assert [c["id"] for c in source.payload["citations"]] == ["seibert2024"]
 
 
+def test_going_back_to_the_first_topic_of_the_conversation(client):
+    """The topics answered are read back from the tracker over HTTP: the real slot history, not a stub."""
+    sender = new_sender()
+    assert client.send(sender, "/mechanism_immune").topic == "mechanism_immune"
+    assert client.send(sender, "/cost_insurance").topic == "cost_insurance"
+    assert client.send(sender, "/side_effects").topic == "side_effects"
+    assert client.send(sender, "go back to the previous one").topic == "cost_insurance"
+    first = client.send(sender, "ok, back to the first one")
+    assert first.topic == "mechanism_immune" and first.payload["kind"] == "answer" and first.has_safety
+
+
 def test_red_flag_mid_conversation_is_answered_first(client):
     sender = new_sender()
     client.send(sender, "/cost_insurance")
