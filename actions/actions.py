@@ -89,7 +89,9 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
         if not level or turns_left <= 0:
             return reply, []
         builder = default_builder()
-        if reply is None or reply.payload["topic"] in SMALL_TALK_TOPICS:
+        # After an emergency, poisoning or crisis reply, small talk gets only the line that matters. After the gentle
+        # distress reply, "ok thanks" is answered as thanks, with the reminder first.
+        if reply is None or (reply.payload["topic"] in SMALL_TALK_TOPICS and level != DISTRESS):
             reply = builder.carry_over(level)
         else:
             reply = builder.with_reminder(reply, level)

@@ -244,6 +244,15 @@ def test_after_an_emergency_a_question_is_answered_after_the_reminder(content, d
     assert SlotSet("urgent_turns_left", 0) in events and SlotSet("urgent_level", None) in events
 
 
+@pytest.mark.parametrize("level, topic, kind", [("distress", "thanks", "answer"), ("crisis", "crisis", "reminder")])
+def test_thanks_after_the_distress_reply_is_thanks_with_the_reminder_first(level, topic, kind, domain):
+    tr = tracker("thanks", text="ok thank you", urgent_level=level, urgent_turns_left=2)
+    message, _ = run(actions.ActionAnswerTopic(), tr, domain)
+    assert message["custom"]["topic"] == topic and message["custom"]["kind"] == kind
+    reminder = actions.default_builder().reminder(level)
+    assert message["text"].startswith(reminder)
+
+
 def test_distress_words_right_after_an_emergency_get_the_emergency_reminder(domain):
     tr = tracker("distress", triage={"level": "distress", "language": "en"}, urgent_level="emergency", urgent_turns_left=2)
     message, events = run(actions.ActionAnswerTopic(), tr, domain)
