@@ -54,6 +54,7 @@ PRESENT_WORDS = frozenset(
     "now today tonight currently again still since am 'm is are 're 've 's have has got feel feels can ca cannot keep keeps "
     "getting having ahora hoy todavia tengo estoy siento duele puedo maintenant aujourd'hui encore".split()
 )
+THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
 # A year alone ("in 2015") dates a sentence when it is before this one.
 FIRST_YEAR = 1950
 # "[poisoning, crisis] words ..." at the start of an ignore line: the levels it drops.
@@ -217,13 +218,18 @@ def is_history(doc, start: int, end: int) -> bool:
         last += 1
     clause_end = next((i for i in range(end, last) if doc[i].text == ","), last)
     sentence = [token.lower_ for token in doc[first:last]]
-    return not PRESENT_WORDS & set(sentence) and dated_in_the_past([token.lower_ for token in doc[first:clause_end]])
+    return not speaks_of_present(sentence) and dated_in_the_past([token.lower_ for token in doc[first:clause_end]])
+
+
+def speaks_of_present(words: Sequence[str]) -> bool:
+    """A word of the present ("now", "again", "still", a present-tense verb) or "this morning/week"."""
+    return bool(PRESENT_WORDS & set(words)) or ("this" in words and bool(THIS_PERIODS & set(words)))
 
 
 def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> bool:
     """True when the words are dated in the past ("years ago", "last year", "back in", "in 2015", "as a kid",
     "hace dos anos", "il y a trois ans") and have no word of the present."""
-    if PRESENT_WORDS & set(words) or ("this" in words and {"morning", "afternoon", "evening", "week"} & set(words)):
+    if speaks_of_present(words):
         return False
     this_year = this_year or datetime.date.today().year
     for i, word in enumerate(words):
