@@ -8,7 +8,8 @@ lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a wo
 `...` stands for up to three arbitrary words; `$NAME` stands for every word of the word class NAME
 (`words:` in patterns.yml, e.g. `$DRUG`); `#140-299` for any whole number in that range (also written
 with "bpm" attached). An `ignore` line may start with the levels it drops (`[poisoning] ...`); unscoped,
-it drops every level inside its span.
+it drops every level inside its span. A `figures` line is a figure of speech ("this fog is killing me"): its words
+are left out of the text the learned risk model reads (`Reading.literal`).
 """
 
 import dataclasses
@@ -31,6 +32,7 @@ PATTERNS_FILE = pathlib.Path(__file__).parent / "patterns.yml"
 # because its reply also carries the emergency number and the crisis line.
 LEVELS: Tuple[str, ...] = ("poisoning", "crisis", "emergency", "distress")
 IGNORE = "ignore"
+FIGURES = "figures"  # figures of speech the risk model must not read literally
 WORDS = "words"  # named word classes, used in patterns as $NAME
 LANGUAGES: Tuple[str, ...] = ("en", "es", "fr")
 GAP = "..."
@@ -67,6 +69,12 @@ class PatternHit:
     language: str
     pattern: str
     matched_text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    hit: Optional[PatternHit]  # the most urgent pattern hit, or None
+    literal: str  # the message without its figures of speech: what the risk model reads
 
 
 def expand(word: str, classes: Mapping[str, List[str]]) -> str:
@@ -135,7 +143,7 @@ def split_scope(line: str) -> Tuple[Optional[FrozenSet[str]], str]:
 def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, List[str]]]:
     """`level -> language -> [pattern]`, checked: unknown levels or languages fail loudly."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = set(raw) - set(LEVELS) - {IGNORE, WORDS}
+    unknown = set(raw) - set(LEVELS) - {IGNORE, FIGURES, WORDS}
     if unknown:
         raise ValueError(f"{path}: unknown triage levels {sorted(unknown)}")
     for level, by_language in raw.items():
@@ -165,7 +173,7 @@ class PatternMatcher:
         self.scopes: Dict[str, FrozenSet[str]] = {}  # ignore key -> the levels it drops (absent: all)
         classes = {name.lower(): words for name, words in (patterns.get(WORDS) or {}).items()}
         vocabulary: Set[str] = set()
-        for level in (*LEVELS, IGNORE):
+        for level in (*LEVELS, IGNORE, FIGURES):
             for language, lines in (patterns.get(level) or {}).items():
                 for index, line in enumerate(lines or []):
                     key = f"{level}:{language}:{index}"
@@ -184,26 +192,36 @@ class PatternMatcher:
 
     def detect(self, text: str, language: str = "en") -> Optional[PatternHit]:
         """The most urgent hit in `text` (the whole of it), or None."""
-        hits: Dict[str, PatternHit] = {}
-        for hit in self.hits(text, language):
-            hits.setdefault(hit.level, hit)
-        return next((hits[level] for level in LEVELS if level in hits), None)
+        return self.read(text, language).hit
 
-    def hits(self, text: str, language: str = "en") -> Iterator[PatternHit]:
+    def read(self, text: str, language: str = "en") -> Reading:
+        """The most urgent hit in `text`, and the text without its figures of speech (unchanged when it has none)."""
+        doc = self._doc(text, language)
+        keys = [(self.nlp.vocab.strings[m], start, end) for m, start, end in self.matcher(doc)]
+        by_level: Dict[str, PatternHit] = {}
+        for hit in self._hits(doc, keys):
+            by_level.setdefault(hit.level, hit)
+        figures = {i for key, start, end in keys if self.patterns[key][0] == FIGURES for i in range(start, end)}
+        literal = "".join(t.text_with_ws for t in doc if t.i not in figures).strip() if figures else text
+        return Reading(next((by_level[level] for level in LEVELS if level in by_level), None), literal)
+
+    def _doc(self, text: str, language: str):
         doc = self.nlp(normalise(text[:MAX_CHARS]))
         # Typos are read as English words only in English: in French "soeur" is a sister, not "slur".
         for token in doc if language == "en" else ():
             correction = self.typos.correct(token.lower_)
             if correction:
                 token.lemma_ = correction  # the lemma is what the patterns match
-        keys = [(self.nlp.vocab.strings[m], start, end) for m, start, end in self.matcher(doc)]
+        return doc
+
+    def _hits(self, doc, keys: List[Tuple[str, int, int]]) -> Iterator[PatternHit]:
         ignored = [(start, end, self.scopes.get(key)) for key, start, end in keys if self.patterns[key][0] == IGNORE]
         for key, start, end in keys:
             level, language, line = self.patterns[key]
             dropped = any(s <= start and end <= e and (scope is None or level in scope) for s, e, scope in ignored)
             if level in DATED_LEVELS and not dropped:
                 dropped = is_history(doc, start, end)
-            if level != IGNORE and not dropped:
+            if level in LEVELS and not dropped:
                 yield PatternHit(level, language, line, doc[start:end].text)
 
 

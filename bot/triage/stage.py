@@ -37,15 +37,17 @@ class Triage:
     def decide(self, text: str) -> TriageDecision:
         text = text[:MAX_CHARS]  # the same bound for every part: an oversized message costs at most ~1 s
         language = detect_language(text)
-        hit = self.patterns.detect(text, language)
+        reading = self.patterns.read(text, language)
+        hit = reading.hit
         if hit is not None:
             language = hit.language if hit.language != "en" else language
             if hit.level != DISTRESS:
                 return TriageDecision(hit.level, "pattern", language, hit.pattern)
         # Distress words do not rule out more: "I've been struggling ... I started burning my arm" is a crisis.
         # A message without a letter ("...", "??", "👍") carries nothing the risk model can read; its vote on one is noise.
-        if self.risk is not None and self.encoder is not None and any(c.isalpha() for c in text):
-            risk = self.risk.assess(self.encoder, text, language)
+        # The model reads the message without its figures of speech ("this fog is killing me", "dying to know").
+        if self.risk is not None and self.encoder is not None and any(c.isalpha() for c in reading.literal):
+            risk = self.risk.assess(self.encoder, reading.literal, language)
             if risk is not None and (hit is None or risk.level != DISTRESS):
                 return TriageDecision(risk.level, "risk_model", language, risk.sentence)
         if hit is not None:

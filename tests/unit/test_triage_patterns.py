@@ -268,3 +268,13 @@ def test_word_classes_and_number_ranges(nlp):
     assert matcher.detect("my pulse is 95") is None
     with pytest.raises(ValueError, match="unknown word class"):
         PatternMatcher(nlp, {"crisis": {"en": ["$NOPE"]}})
+
+
+def test_figures_of_speech_are_left_out_of_what_the_risk_model_reads(matcher):
+    reading = matcher.read("This brain fog is killing me, does ivig help?")
+    assert reading.hit is None and "killing" not in reading.literal and "brain fog" in reading.literal
+    assert "dying" not in matcher.read("I'm dying to know if it works").literal
+    assert matcher.read("ce brouillard me tue", "fr").literal == ""
+    # Figures change nothing for the patterns, and a message without one is read as written.
+    assert matcher.read("this fog is killing me and i want to die").hit.level == "crisis"
+    assert matcher.read("What is IVIG?").literal == "What is IVIG?"

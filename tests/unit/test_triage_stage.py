@@ -105,6 +105,30 @@ def test_a_message_without_words_is_not_read_by_the_risk_model(nlp, text):
     assert Triage(PatternMatcher(nlp, {}), Alarmed(), object()).decide("ok...").level == "crisis"
 
 
+def test_the_risk_model_reads_the_message_without_its_figures_of_speech(nlp):
+    class Reads:
+        """A risk model that raises a crisis when it reads "kill" (what it is given is under test)."""
+
+        def __init__(self):
+            self.read = []
+
+        def assess(self, encoder, text, language="en"):
+            from bot.triage.risk import RiskHit
+
+            self.read.append(text)
+            return RiskHit("crisis", 0.9, text) if "kill" in text else None
+
+    patterns = PatternMatcher(nlp, {"figures": {"en": ["is killing me"]}})
+    model = Reads()
+    assert Triage(patterns, model, object()).decide("This brain fog is killing me.").level is None
+    assert "kill" not in model.read[-1] and "brain fog" in model.read[-1]
+    # The rest of the message is still read: the figure hides only its own words.
+    assert Triage(patterns, model, object()).decide("The fog is killing me, I want to kill myself").level == "crisis"
+    # A message that is only a figure of speech leaves nothing to read.
+    model.read.clear()
+    assert Triage(patterns, model, object()).decide("is killing me").level is None and model.read == []
+
+
 @pytest.mark.parametrize(
     "text, language",
     [
