@@ -52,8 +52,9 @@ OTHER_LANGUAGE_YEARS = frozenset({"anos", "ano", "decadas", "ans", "annees", "an
 LAST_PERIODS = frozenset({"year", "summer", "winter", "spring", "autumn", "fall", "christmas", "decade"})
 CHILDHOOD = frozenset({"kid", "child", "teenager", "teen", "baby", "student"})
 # Words of the present, including present-tense verbs: "last year I had a clot and I've got chest pain" stays.
+# ("got" alone is not one: "last winter a pain that got worse when I breathed" is history.)
 PRESENT_WORDS = frozenset(
-    "now today tonight currently again still since am 'm is are 're 've 's have has got feel feels can ca cannot keep keeps "
+    "now today tonight currently again still since am 'm is are 're 've 's have has feel feels can ca cannot keep keeps "
     "getting having ahora hoy todavia tengo estoy siento duele puedo maintenant aujourd'hui encore".split()
 )
 THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
