@@ -17,6 +17,7 @@ def test_pipeline_is_blank_english_with_lemmatizer_and_ruler(nlp):
         ("does it help Brain Fog?", "SYMPTOM", "brain_fog"),
         ("what did seibert find", "STUDY", "seibert2024"),
         ("tell me about NCT06305793", "STUDY", "trial_recover_autonomic"),
+        ("back to the nerve study, who was in it", "STUDY", "mcalpine2024"),
         ("i was diagnosed with pots last year", "CONDITION", "pots"),
     ],
 )
