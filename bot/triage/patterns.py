@@ -5,7 +5,7 @@ never be missed is caught in any turn, even inside a long message about somethin
 
 Pattern grammar (see patterns.yml): words separated by spaces, each matched on the token's
 lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a word optional;
-`...` stands for up to three arbitrary words; `$NAME` stands for every word of the word class NAME
+`...` stands for up to three arbitrary words; `=word` matches that written form only (not its lemma); `$NAME` stands for every word of the word class NAME
 (`words:` in patterns.yml, e.g. `$DRUG`); `#140-299` for any whole number in that range (also written
 with "bpm" attached). An `ignore` line may start with the levels it drops (`[poisoning] ...`); unscoped,
 it drops every level inside its span. A `figures` line is a figure of speech ("this fog is killing me"): its words
@@ -108,11 +108,16 @@ def compile_pattern(nlp: Language, pattern: str, classes: Mapping[str, List[str]
             positions.append([[{"OP": "?"}] * MAX_GAP])
             continue
         optional = word.endswith("?") and len(word) > 1
-        alternatives = [[t.text for t in nlp.make_doc(alt)] for alt in (word[:-1] if optional else word).split("|") if alt]
+        written = [alt for alt in (word[:-1] if optional else word).split("|") if alt]
+        # `=fitting`: this written form only, not every form of its lemma ("fitting" would also match "fit").
+        exact = sorted(alt[1:] for alt in written if alt.startswith("="))
+        alternatives = [[t.text for t in nlp.make_doc(alt)] for alt in written if not alt.startswith("=")]
         single = sorted({lemma for tokens in alternatives if len(tokens) == 1 for lemma in _lemmas(nlp, tokens[0])})
         choices = [[_spec(nlp, token) for token in tokens] for tokens in alternatives if len(tokens) > 1]
         if single:
             choices.append([{"LEMMA": {"IN": single}}])
+        if exact:
+            choices.append([{"LOWER": {"IN": exact}}])
         if optional:
             choices.append([])
         positions.append(choices)
