@@ -5,7 +5,8 @@ never be missed is caught in any turn, even inside a long message about somethin
 
 Pattern grammar (see patterns.yml): words separated by spaces, each matched on the token's
 lowercase form or its lemma; `a|b|c` are alternatives; a trailing `?` makes a word optional;
-`...` stands for up to three arbitrary words; `=word` matches that written form only (not its lemma); `$NAME` stands for every word of the word class NAME
+`...` stands for up to three arbitrary words;
+`=word` matches that written form only (not its lemma); `$NAME` stands for every word of the word class NAME
 (`words:` in patterns.yml, e.g. `$DRUG`); `#140-299` for any whole number in that range (also written
 with "bpm" attached). An `ignore` line may start with the levels it drops (`[poisoning] ...`); unscoped,
 it drops every level inside its span. A `figures` line is a figure of speech ("this fog is killing me"): its words

@@ -208,7 +208,8 @@ def baseline_config(epochs: Optional[int]) -> pathlib.Path:
             component["epochs"] = epochs
     path = BENCH_DIR / f"baseline_config-{epochs}-epochs.yml"
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"# Rasa's default config with {epochs} epochs (make bench --baseline-epochs).\n" + yaml.safe_dump(config, sort_keys=False))
+    header = f"# Rasa's default config with {epochs} epochs (make bench --baseline-epochs).\n"
+    path.write_text(header + yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -683,8 +684,8 @@ def report(ours: Results, base: Results, args, questions: Optional[pathlib.Path]
         f"{' (' + ' '.join(args.flags) + ')' if args.flags else ''} in {(time.monotonic() - started) / 60:.0f} min on "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}, {platform.python_version()}, "
         f"load average at the end {load[0]:.1f}; other work on the machine shares the cores).",
-        f"Ours: `config.yml` + `endpoints.yml`. Baseline: `bot/tools/perf/baseline_config.yml` (what `rasa init` "
-        f"writes: Rasa's default pipeline and policies"
+        "Ours: `config.yml` + `endpoints.yml`. Baseline: `bot/tools/perf/baseline_config.yml` (what `rasa init` "
+        "writes: Rasa's default pipeline and policies"
         + (
             f", trained {base.bot.epochs} epochs instead of 100: a message costs the same, its accuracy is not compared"
             if base.bot.epochs
