@@ -54,7 +54,8 @@ def _override_intent(message: Message, name: Text) -> None:
 
 
 def _words(message: Message) -> FrozenSet[str]:
-    return frozenset(t.text.lower() for t in message.get(TOKENS_NAMES[TEXT]) or [])
+    """The message's words; punctuation and emoji are not words, so "???" or "🙃" alone is not understood."""
+    return frozenset(t.text.lower() for t in message.get(TOKENS_NAMES[TEXT]) or [] if any(c.isalnum() for c in t.text))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)

@@ -248,7 +248,14 @@ def is_history(doc, start: int, end: int) -> bool:
 
 def speaks_of_present(words: Sequence[str]) -> bool:
     """A word of the present ("now", "again", "still", a present-tense verb) or "this morning/week"."""
-    return bool(PRESENT_WORDS & set(words)) or ("this" in words and bool(THIS_PERIODS & set(words)))
+    present = PRESENT_WORDS & set(words)
+    if present == {"since"} and all(_since_then(words, i) for i, word in enumerate(words) if word == "since"):
+        present = set()  # "long since sorted", "all fine since": since then, not since this morning
+    return bool(present) or ("this" in words and bool(THIS_PERIODS & set(words)))
+
+
+def _since_then(words: Sequence[str], i: int) -> bool:
+    return i + 1 == len(words) or words[i + 1] in (",", ")") or words[i - 1 : i] == ["long"]
 
 
 def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> bool:

@@ -39,6 +39,8 @@ def test_every_topic_answers_with_its_citations_and_the_safety_message(client, t
         ("how much does ivig cost with insurance", "cost_insurance"),
         ("hi there", "greeting"),
         ("asdfgh qwerty zxcvb", "fallback"),
+        ("???", "fallback"),
+        ("🙃🙃", "fallback"),
     ],
 )
 def test_patient_wording_reaches_the_topic(client, text, topic):
