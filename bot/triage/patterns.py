@@ -250,7 +250,7 @@ def speaks_of_present(words: Sequence[str]) -> bool:
     """A word of the present ("now", "again", "still", a present-tense verb) or "this morning/week"."""
     present = PRESENT_WORDS & set(words)
     if present == {"since"} and all(_since_then(words, i) for i, word in enumerate(words) if word == "since"):
-        present = set()  # "long since sorted", "all fine since": since then, not since this morning
+        present = frozenset()  # "long since sorted", "all fine since": since then, not since this morning
     return bool(present) or ("this" in words and bool(THIS_PERIODS & set(words)))
 
 
