@@ -16,6 +16,10 @@ A long message is read whole, in pairs of neighbouring sentences, and sentence b
 alone lacks its context ("I don't drive any more" reads like "I don't want to live any more"), so it
 raises a level only when the model is nearly sure (SENTENCE_THRESHOLD); the whole message and each
 pair need THRESHOLD. The deterministic patterns remain the guarantee for what must never be missed.
+
+A network is sure of itself on text unlike any of its examples ("purple elbow tuesday" an emergency at 0.84). So a
+level is raised only for a passage that lies near one of that level's own examples (SUPPORT, cosine): the model
+keeps its examples' embeddings for this check.
 """
 
 import dataclasses
@@ -35,6 +39,11 @@ CLASSES: Tuple[str, ...] = (NONE, *LEVELS)
 # with the question sets (tests/blind/README.md): higher is quieter on everyday words, lower catches more.
 THRESHOLD = 0.5
 SENTENCE_THRESHOLD = 0.98
+# The cosine a passage needs with its nearest example of the level raised. On the blind sets A-T and questions M-N,
+# every urgent message the model alone caught lay at 0.41 or more from an example of its level, so the bound keeps a
+# margin below that: it drops false alarms on text unlike every example (0.31-0.35: "purple elbow tuesday", "I'd like
+# to print them and stick them on the fridge"), not the nearer ones (a cut at 0.40 would drop six, too close to 0.41).
+SUPPORT = 0.36
 # The sentence encoder reads English. On Spanish and French its emergency and poisoning votes are noise, often
 # confident ("Estoy agotada todo el tiempo" a poisoning at 0.9, "je suis a bout" an emergency at 0.9). Its crisis
 # votes there were no better: on the seen sets A-P every Spanish or French message it alone raised to a crisis was
@@ -74,14 +83,19 @@ def sentences(text: str) -> List[str]:
 class RiskModel:
     """Level probabilities of a text from its sentence embeddings."""
 
-    def __init__(self, hidden, hidden_bias, output, output_bias, classes: Sequence[str] = CLASSES):
-        """Weights of every member stacked on a first axis: hidden (members, dims, units), output (members, units, classes)."""
+    def __init__(self, hidden, hidden_bias, output, output_bias, classes: Sequence[str] = CLASSES, examples=None, example_levels=()):
+        """Weights of every member stacked on a first axis: hidden (members, dims, units), output (members, units, classes).
+
+        `examples`: the unit embeddings of the level examples, `example_levels` their levels (the SUPPORT check);
+        without them (a model saved before the check) every level is supported."""
         # A model saved before the vote has one member: its arrays get the member axis.
         self.hidden = np.asarray(hidden, dtype=np.float32).reshape(-1, *np.shape(hidden)[-2:])
         self.hidden_bias = np.asarray(hidden_bias, dtype=np.float32).reshape(-1, np.shape(hidden_bias)[-1])
         self.output = np.asarray(output, dtype=np.float32).reshape(-1, *np.shape(output)[-2:])
         self.output_bias = np.asarray(output_bias, dtype=np.float32).reshape(-1, np.shape(output_bias)[-1])
         self.classes = tuple(classes)
+        self.examples = None if examples is None else np.asarray(examples, dtype=np.float32)
+        self.example_levels = np.asarray([str(level) for level in example_levels])
 
     @classmethod
     def train(cls, encoder, examples: Dict[str, List[str]], ordinary: Iterable[str] = ()) -> "RiskModel":
@@ -99,11 +113,14 @@ class RiskModel:
             MLPClassifier((HIDDEN_UNITS,), alpha=1e-3, max_iter=500, random_state=seed).fit(vectors, labels) for seed in range(MEMBERS)
         ]
         order = [list(members[0].classes_).index(c) for c in CLASSES]
+        urgent = [i for i, label in enumerate(labels) if label != NONE]
         return cls(
             np.stack([m.coefs_[0] for m in members]),
             np.stack([m.intercepts_[0] for m in members]),
             np.stack([m.coefs_[1][:, order] for m in members]),
             np.stack([m.intercepts_[1][order] for m in members]),
+            examples=_unit(vectors[urgent]),
+            example_levels=[labels[i] for i in urgent],
         )
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
@@ -124,14 +141,23 @@ class RiskModel:
             pairs = (singles[:-1] + singles[1:]) / 2  # the mean embedding of two neighbouring sentences
             pair_texts = [f"{a} {b}" for a, b in zip(parts[1:-1], parts[2:])]
             passages += [(THRESHOLD, pairs, pair_texts), (SENTENCE_THRESHOLD, singles, parts[1:])]
-        scored = [(threshold, self.probabilities(v), texts) for threshold, v, texts in passages if len(texts)]
+        scored = [(threshold, self.probabilities(v), texts, v) for threshold, v, texts in passages if len(texts)]
         for level in LEVELS if language == "en" else [level for level in LEVELS if level in OTHER_LANGUAGE_LEVELS]:
             column = self.classes.index(level)
-            for threshold, probabilities, texts in scored:
-                best = int(probabilities[:, column].argmax())
-                if probabilities[best, column] >= threshold:
-                    return RiskHit(level, float(probabilities[best, column]), texts[best])
+            for threshold, probabilities, texts, vectors_ in scored:
+                for best in np.argsort(-probabilities[:, column]):
+                    if probabilities[best, column] < threshold:
+                        break
+                    if self.supported(vectors_[best], level):
+                        return RiskHit(level, float(probabilities[best, column]), texts[best])
         return None
+
+    def supported(self, vector: np.ndarray, level: str) -> bool:
+        """True when the passage lies within SUPPORT of one of the level's examples (or the model keeps none)."""
+        if self.examples is None or not len(self.examples):
+            return True
+        own = self.examples[self.example_levels == level]
+        return bool(len(own)) and float((own @ _unit(vector[None, :])[0]).max()) >= SUPPORT
 
     def save(self, path: pathlib.Path) -> None:
         np.savez(
@@ -141,9 +167,16 @@ class RiskModel:
             output=self.output,
             output_bias=self.output_bias,
             classes=np.array(self.classes),
+            **({} if self.examples is None else {"examples": self.examples.astype(np.float16), "example_levels": self.example_levels}),
         )
 
     @classmethod
     def load(cls, path: pathlib.Path) -> "RiskModel":
         data = np.load(path)
-        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"], [str(c) for c in data["classes"]])
+        examples = data["examples"] if "examples" in data.files else None
+        levels = data["example_levels"] if "example_levels" in data.files else ()
+        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"], [str(c) for c in data["classes"]], examples, levels)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

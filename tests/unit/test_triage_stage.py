@@ -64,6 +64,23 @@ def test_saved_and_loaded_models_agree(risk, tmp_path):
     vectors = get_encoder().encode(["i want to die", "what is ivig"])
     assert loaded.classes == CLASSES
     assert np.allclose(loaded.probabilities(vectors), risk.probabilities(vectors))
+    assert loaded.examples.shape == risk.examples.shape and list(loaded.example_levels) == list(risk.example_levels)
+
+
+def test_a_level_is_raised_only_near_one_of_its_examples():
+    """A network is sure of itself on text unlike anything it learned ("purple elbow tuesday" an emergency)."""
+
+    class Encoder:
+        def encode(self, texts):
+            return np.array([[0.8, 0.6] if "near" in t else [0.0, 1.0] for t in texts], dtype=np.float32)
+
+    probabilities = np.full(5, 0.02)
+    probabilities[CLASSES.index("emergency")] = 0.92
+    model = RiskModel(
+        np.zeros((2, 1)), np.zeros(1), np.zeros((1, 5)), np.log(probabilities), examples=[[1.0, 0.0]], example_levels=["emergency"]
+    )
+    assert model.assess(Encoder(), "near one of the examples").level == "emergency"
+    assert model.assess(Encoder(), "purple elbow tuesday") is None
 
 
 def test_a_pattern_decides_first_and_says_its_language(triage):
