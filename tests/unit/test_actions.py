@@ -291,6 +291,15 @@ def test_going_back_to_that_study_after_another_topic(domain):
     assert message["custom"]["topic"] == "study_vascular" and "21" in message["text"]
 
 
+def test_study_details_of_a_named_study_describe_that_study(domain):
+    """"How many people were in the case series?" as a first message, or after another study: the study it names."""
+    case_series = [{"entity": "STUDY", "value": "case series"}]
+    for current in (None, "study_vascular"):
+        tr = tracker("study_details", "how many were in the case series", case_series, current_topic=current, current_study=current)
+        message, _ = run(actions.ActionAnswerFollowUp(), tr, domain)
+        assert message["custom"]["topic"] == "study_case_series" and message["custom"]["kind"] == "details"
+
+
 def test_study_details_name_each_study_they_describe(domain):
     message, _ = run(actions.ActionAnswerFollowUp(), tracker("study_details", current_topic="symptom_pots"), domain)
     assert "small fiber neuropathy study" in message["text"] and "POTS trial" in message["text"]
