@@ -175,7 +175,8 @@ class RiskModel:
         data = np.load(path)
         examples = data["examples"] if "examples" in data.files else None
         levels = data["example_levels"] if "example_levels" in data.files else ()
-        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"], [str(c) for c in data["classes"]], examples, levels)
+        classes = [str(c) for c in data["classes"]]
+        return cls(data["hidden"], data["hidden_bias"], data["output"], data["output_bias"], classes, examples, levels)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -292,7 +292,7 @@ def test_going_back_to_that_study_after_another_topic(domain):
 
 
 def test_study_details_of_a_named_study_describe_that_study(domain):
-    """"How many people were in the case series?" as a first message, or after another study: the study it names."""
+    """ "How many people were in the case series?" as a first message, or after another study: the study it names."""
     case_series = [{"entity": "STUDY", "value": "case series"}]
     for current in (None, "study_vascular"):
         tr = tracker("study_details", "how many were in the case series", case_series, current_topic=current, current_study=current)
