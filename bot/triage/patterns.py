@@ -59,7 +59,7 @@ PRESENT_WORDS = frozenset(
     "getting having ahora hoy todavia tengo estoy siento duele puedo maintenant aujourd'hui encore".split()
 )
 THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
-# A year alone ("in 2015") dates a sentence when it is before this one.
+# A year alone ("in 2015", "from 2021") dates a sentence when it is before this one.
 FIRST_YEAR = 1950
 # "[poisoning, crisis] words ..." at the start of an ignore line: the levels it drops.
 SCOPE = re.compile(r"^\[([a-z, ]+)\]\s*")
@@ -272,7 +272,7 @@ def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> 
             return True
         if word == "back" and after[:1] and after[0] in ("in", "when"):
             return True
-        if word in ("in", "en") and after[:1] and after[0].isdigit() and FIRST_YEAR <= int(after[0]) < this_year:
+        if word in ("in", "en", "from") and after[:1] and after[0].isdigit() and FIRST_YEAR <= int(after[0]) < this_year:
             return True
         if word == "as" and after[:2] and after[0] == "a" and after[1:2] and after[1] in CHILDHOOD:
             return True
