@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.answers import DETAILS, Reply, default_builder
 from bot.core.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
-from bot.core.routing import STUDY_TOPIC_IDS, STUDY_TOPICS, earlier_topic, named_studies, topic_for, topic_in_context
+from bot.core.routing import STUDY_TOPIC_IDS, earlier_topic, named_studies, named_study_topic, topic_for, topic_in_context
 
 SLOT_CURRENT_TOPIC = "current_topic"
 SLOT_CURRENT_STUDY = "current_study"
@@ -149,9 +149,9 @@ class ActionAnswerFollowUp(AnswerAction):
         if intent == INTENT_STUDY_DETAILS:
             # "How many people were in the case series?" names its study; "going back to that study, how long...":
             # the last study discussed, even after other topics (each summary names its study).
-            named = {STUDY_TOPICS[s] for s in named_studies((tracker.latest_message or {}).get("entities") or [])} & STUDY_TOPIC_IDS
-            if len(named) == 1:
-                return default_builder().study_details(named.pop())
+            named = named_study_topic((tracker.latest_message or {}).get("entities") or [])
+            if named:
+                return default_builder().study_details(named)
             study = tracker.get_slot(SLOT_CURRENT_STUDY)
             return default_builder().study_details(topic if topic in STUDY_TOPIC_IDS or not study else study)
         if intent == INTENT_SIMPLER:

@@ -57,6 +57,12 @@ def named_studies(entities: Iterable[dict]) -> List[str]:
     return [value for value in entity_values(entities, "STUDY") if value in STUDY_TOPICS]
 
 
+def named_study_topic(entities: Iterable[dict]) -> Optional[str]:
+    """The one study topic a message names ("how many were in the case series?"), or None."""
+    topics = {STUDY_TOPICS[study] for study in named_studies(entities)} & STUDY_TOPIC_IDS
+    return topics.pop() if len(topics) == 1 else None
+
+
 def topic_for(intent: Optional[str], entities: Sequence[dict] = ()) -> str:
     """The topic id that answers a message classified as `intent`."""
     if not intent or intent == FALLBACK_INTENT or intent not in TOPIC_IDS:

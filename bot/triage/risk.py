@@ -144,11 +144,11 @@ class RiskModel:
         scored = [(threshold, self.probabilities(v), texts, v) for threshold, v, texts in passages if len(texts)]
         for level in LEVELS if language == "en" else [level for level in LEVELS if level in OTHER_LANGUAGE_LEVELS]:
             column = self.classes.index(level)
-            for threshold, probabilities, texts, vectors_ in scored:
+            for threshold, probabilities, texts, passage_vectors in scored:
                 for best in np.argsort(-probabilities[:, column]):
                     if probabilities[best, column] < threshold:
                         break
-                    if self.supported(vectors_[best], level):
+                    if self.supported(passage_vectors[best], level):
                         return RiskHit(level, float(probabilities[best, column]), texts[best])
         return None
 
