@@ -2,7 +2,8 @@
 
 All wording and citations live in bot/content/; the safety message and the urgent replies' own last
 line are added by bot.core.answers. The order of decisions, the same for every answer action:
-1. the safety triage raised a level on this message -> its urgent reply (whatever the topic);
+1. the safety triage raised a level on this message -> its urgent reply (whatever the topic); a distress
+   message that also asks an IVIG question gets the distress acknowledgement, then the answer;
 2. otherwise the action's own reply (topic, follow-up, short form, language note);
 3. in the turns after an urgent reply, that reply's reminder comes first, and small talk ("ok
    thanks", "it went away") gets only the reminder.
@@ -33,6 +34,23 @@ URGENT_CARRY_TURNS = 3
 DISTRESS = "distress"
 # Replies that, right after an urgent reply, would read as if nothing happened: only the reminder instead.
 SMALL_TALK_TOPICS = frozenset({"greeting", "goodbye", "thanks", "bot_identity", "capabilities", "out_of_scope", "fallback"})
+
+
+# A distress message that also asks an IVIG question ("I just want my life back. Could IVIG cure it?") gets the
+# distress acknowledgement and then the answer, when the classifier was this sure of the question's topic
+# before the triage's decision replaced it.
+QUESTION_BESIDE_DISTRESS = 0.6
+
+
+def question_beside_distress(tracker: Tracker) -> Optional[Text]:
+    """The IVIG topic a distress message also asks about (English, with a question mark), or None."""
+    message = tracker.latest_message or {}
+    if "?" not in (message.get("text") or "") or (triage_of(tracker).get("language") or "en") != "en":
+        return None
+    asked = [i for i in message.get("intent_ranking") or [] if i.get("name") not in URGENT_TOPICS]
+    if not asked or asked[0].get("name") not in KNOWLEDGE_TOPICS:
+        return None
+    return asked[0]["name"] if float(asked[0].get("confidence") or 0.0) >= QUESTION_BESIDE_DISTRESS else None
 
 
 def text_of(tracker: Tracker) -> Text:
@@ -73,7 +91,11 @@ class AnswerAction(Action, metaclass=abc.ABCMeta):
             # sleep?") do not replace it with the gentler distress reply: the line that matters comes again.
             reply, events = self._carry_over(tracker, None)
         elif level:
-            reply = default_builder().urgent(level, triage.get("language") or "en")
+            asked = question_beside_distress(tracker) if level == DISTRESS else None
+            if asked:
+                reply = default_builder().beside_distress(default_builder().answer(asked))
+            else:
+                reply = default_builder().urgent(level, triage.get("language") or "en")
             events = [SlotSet(SLOT_URGENT_LEVEL, level), SlotSet(SLOT_URGENT_TURNS_LEFT, URGENT_CARRY_TURNS)]
         else:
             reply, events = self._carry_over(tracker, self.reply_for(tracker))

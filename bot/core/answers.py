@@ -143,6 +143,12 @@ class ReplyBuilder:
         """Any other reply in those turns starts with the reminder (the payload names its level)."""
         return dataclasses.replace(reply, text=f"{self.reminder(level)}\n\n{reply.text}", payload={**reply.payload, "reminder": level})
 
+    def beside_distress(self, reply: Reply) -> Reply:
+        """An IVIG question asked beside low words: the distress acknowledgement (with the crisis line) first, then
+        the answer, so the question is not left unanswered (the payload names the level, as a reminder does)."""
+        acknowledgement = self._fill(self.content.urgent["distress"].answer)
+        return dataclasses.replace(reply, text=f"{acknowledgement}\n\n{reply.text}", payload={**reply.payload, "reminder": "distress"})
+
     def language_note(self, language: str) -> Reply:
         """A message in another language: a note (in that language where the content has it, and in
         English) that the assistant answers in English, the suggested questions and the clinic contact."""

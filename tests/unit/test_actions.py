@@ -264,6 +264,37 @@ def test_distress_words_right_after_an_emergency_get_the_emergency_reminder(doma
     assert message["custom"]["topic"] == "distress" and message["custom"]["kind"] == "urgent"
 
 
+def distress_tracker(text, asked, confidence, language="en"):
+    tr = tracker("distress", text=text, triage={"level": "distress", "language": language})
+    tr.latest_message["intent_ranking"] = [{"name": "distress", "confidence": 1.0}, {"name": asked, "confidence": confidence}]
+    return tr
+
+
+def test_an_ivig_question_beside_distress_words_gets_the_acknowledgement_then_the_answer(domain):
+    text = "I just want my old life back. Could IVIG cure this?"
+    message, events = run(actions.ActionAnswerTopic(), distress_tracker(text, "approval_and_cure", 0.9), domain)
+    builder = actions.default_builder()
+    acknowledgement = builder.urgent("distress").text.split("\n\n")[0]
+    assert message["text"].startswith(acknowledgement) and "988" in message["text"]
+    assert builder.answer("approval_and_cure").text in message["text"]
+    assert message["custom"]["topic"] == "approval_and_cure" and message["custom"]["reminder"] == "distress"
+    assert SlotSet("urgent_level", "distress") in events and SlotSet("current_topic", "approval_and_cure") in events
+
+
+@pytest.mark.parametrize(
+    "text, asked, confidence, language",
+    [
+        ("I just want my old life back. Could IVIG cure this?", "approval_and_cure", 0.4, "en"),  # unsure of the topic
+        ("I just want my old life back", "approval_and_cure", 0.9, "en"),  # no question asked
+        ("I feel so alone, is anyone there?", "bot_identity", 0.9, "en"),  # not an IVIG question
+        ("je me sens si seule, est-ce que ça peut guérir ?", "approval_and_cure", 0.9, "fr"),  # the translated reply
+    ],
+)
+def test_distress_words_without_a_clear_ivig_question_get_the_distress_reply(text, asked, confidence, language, domain):
+    message, _ = run(actions.ActionAnswerTopic(), distress_tracker(text, asked, confidence, language), domain)
+    assert message["custom"]["topic"] == "distress" and message["custom"]["kind"] == "urgent"
+
+
 def test_the_carry_over_ends(domain):
     tr = tracker("thanks", triage={"level": None, "language": "en"}, urgent_level=None, urgent_turns_left=0)
     message, _ = run(actions.ActionAnswerTopic(), tr, domain)
