@@ -168,6 +168,10 @@ class ActionAnswerFollowUp(AnswerAction):
     def reply_for(self, tracker: Tracker) -> Reply:
         topic = tracker.get_slot(SLOT_CURRENT_TOPIC)
         intent = latest_intent(tracker)
+        language = triage_of(tracker).get("language") or "en"
+        if language != "en" and not topic:
+            # "je ne comprends pas" after the language note: nothing was answered yet, so the note again.
+            return default_builder().language_note(language)
         if intent == INTENT_STUDY_DETAILS:
             # "How many people were in the case series?" names its study; "going back to that study, how long...":
             # the last study discussed, even after other topics (each summary names its study).

@@ -295,6 +295,16 @@ def test_distress_words_without_a_clear_ivig_question_get_the_distress_reply(tex
     assert message["custom"]["topic"] == "distress" and message["custom"]["kind"] == "urgent"
 
 
+@pytest.mark.parametrize("intent", ["simpler", "more_detail", "study_details"])
+def test_a_follow_up_in_another_language_with_nothing_answered_yet_gets_the_language_note(intent, domain):
+    message, _ = run(actions.ActionAnswerFollowUp(), tracker(intent, text="je ne comprends pas", triage={"level": None, "language": "fr"}), domain)
+    assert message["custom"]["kind"] == "language" and message["custom"]["language"] == "fr"
+    # After an English answer the follow-up is about it, whatever the language.
+    tr = tracker("simpler", text="je ne comprends pas", triage={"level": None, "language": "fr"}, current_topic="dosing")
+    message, _ = run(actions.ActionAnswerFollowUp(), tr, domain)
+    assert message["custom"]["topic"] == "dosing" and message["custom"]["kind"] == "short"
+
+
 def test_the_carry_over_ends(domain):
     tr = tracker("thanks", triage={"level": None, "language": "en"}, urgent_level=None, urgent_turns_left=0)
     message, _ = run(actions.ActionAnswerTopic(), tr, domain)
