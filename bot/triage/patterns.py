@@ -59,6 +59,20 @@ PRESENT_WORDS = frozenset(
     "getting having ahora hoy todavia tengo estoy siento duele puedo maintenant aujourd'hui encore".split()
 )
 THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
+# "eighteen months ago" is long ago; "two months ago" may still be now.
+MANY_MONTHS = frozenset("six seven eight nine ten eleven twelve eighteen many several 6 7 8 9 10 11 12 15 18 24".split())
+# A sign said not to be there is not an emergency: "no chest pain, no trouble breathing", "pas de fievre", "no tengo
+# dolor de pecho". An emergency match is dropped when one of these words comes right before it (within two words,
+# not across a comma or "but"); a negation inside the match ("I can't breathe") is the sign itself.
+NEGATIONS = frozenset({"no", "not", "n't", "nt", "without", "never", "nor", "zero", "sin", "ni", "pas", "sans", "aucun", "aucune"})
+CLAUSE_BREAKS = frozenset({",", ".", "!", "?", ";", ":", "but", "pero", "mais", "-"})
+# Crisis words told as history with a recovery ("back in 2021 I was suicidal ... I'm doing well now") get the gentle
+# distress reply, which still offers the crisis line; without a recovery said in the message they stay a crisis.
+RECOVERY = re.compile(
+    r"\b(doing (really |much |so much |a lot |way )?(better|well|ok|okay|fine)|in a (much |far |really |way )?"
+    r"(better|good|great|solid|stable|safe) place|got (me )?through( it)?|got help|(much|far|way) better now|"
+    r"(well|stable|fine|okay|ok) now|recovered|long behind me)\b"
+)
 # A year alone ("in 2015", "from 2021") dates a sentence when it is before this one.
 FIRST_YEAR = 1950
 # "[poisoning, crisis] words ..." at the start of an ignore line: the levels it drops.
@@ -223,27 +237,44 @@ class PatternMatcher:
 
     def _hits(self, doc, keys: List[Tuple[str, int, int]]) -> Iterator[PatternHit]:
         ignored = [(start, end, self.scopes.get(key)) for key, start, end in keys if self.patterns[key][0] == IGNORE]
+        recovered = None
         for key, start, end in keys:
             level, language, line = self.patterns[key]
             dropped = any(s <= start and end <= e and (scope is None or level in scope) for s, e, scope in ignored)
             if level in DATED_LEVELS and not dropped:
                 dropped = is_history(doc, start, end)
+            if level == "emergency" and not dropped:
+                dropped = is_negated(doc, start)
+            if level == "crisis" and not dropped and is_history(doc, start, end, clause_only=True):
+                recovered = bool(RECOVERY.search(doc.text)) if recovered is None else recovered
+                level = "distress" if recovered else level
             if level in LEVELS and not dropped:
                 yield PatternHit(level, language, line, doc[start:end].text)
 
 
-def is_history(doc, start: int, end: int) -> bool:
+def is_history(doc, start: int, end: int, clause_only: bool = False) -> bool:
     """True when doc[start:end] is told as history: its sentence (bounded by . ! ? ; and line breaks) is dated in
     the past before the match or in the match's own clause ("I had a clot two years ago"; not "chest pain, I
-    had a heart attack in 2019"), and no word of the sentence speaks of the present."""
+    had a heart attack in 2019"), and no word of the sentence (with `clause_only`, of the text up to the end of
+    the match's clause) speaks of the present."""
     first, last = start, end
     while first > 0 and doc[first - 1].text not in SENTENCE_ENDS and "\n" not in doc[first - 1].text:
         first -= 1
     while last < len(doc) and doc[last].text not in SENTENCE_ENDS and "\n" not in doc[last].text:
         last += 1
     clause_end = next((i for i in range(end, last) if doc[i].text == ","), last)
-    sentence = [token.lower_ for token in doc[first:last]]
-    return not speaks_of_present(sentence) and dated_in_the_past([token.lower_ for token in doc[first:clause_end]])
+    told = [token.lower_ for token in doc[first : clause_end if clause_only else last]]
+    return not speaks_of_present(told) and dated_in_the_past([token.lower_ for token in doc[first:clause_end]])
+
+
+def is_negated(doc, start: int) -> bool:
+    """True when a negation comes right before doc[start] ("no chest pain", "pas de raideur de la nuque")."""
+    for token in reversed(doc[max(0, start - 2) : start]):
+        if token.lower_ in CLAUSE_BREAKS or "\n" in token.text:
+            return False
+        if token.lower_ in NEGATIONS:
+            return True
+    return False
 
 
 def speaks_of_present(words: Sequence[str]) -> bool:
@@ -268,8 +299,14 @@ def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> 
         before, after = words[max(0, i - 3) : i], words[i + 1 : i + 5]
         if word in ("ago", "back") and LONG_AGO_UNITS & set(before):
             return True  # "two years ago", "a few months back"
-        if word == "last" and after[:1] and after[0] in LAST_PERIODS:
-            return True
+        if word == "ago" and {"months", "month"} & set(before) and MANY_MONTHS & set(before):
+            return True  # "eighteen months ago"
+        if word in ("last", "that") and after[:1] and (after[0] in LAST_PERIODS or (word == "last" and after[0] == "month")):
+            return True  # "last year", "last month", "later that year"
+        if words[i : i + 2] in (["when", "i"], ["when", "he"], ["when", "she"]) and words[i + 2 : i + 3] == ["was"]:
+            age = after[2:4]
+            if age and (age[0].isdigit() or age[0] in CHILDHOOD or age[0] in ("younger", "little", "small") or age[1:] and age[1] in CHILDHOOD):
+                return True  # "when I was 17", "when she was little"
         if word == "back" and after[:1] and after[0] in ("in", "when"):
             return True
         if word in ("in", "en", "from") and after[:1] and after[0].isdigit() and FIRST_YEAR <= int(after[0]) < this_year:

@@ -94,6 +94,13 @@ def test_a_scoped_ignore_drops_only_its_levels(nlp):
         ("two years ago i had a clot and now my leg is swollen", False),
         ("in 2026 i had chest pain", False),
         ("dolor en el pecho y tengo 40 anos", False),
+        ("i took an overdose when i was 17", True),
+        ("when she was a teenager she swallowed bleach", True),
+        ("about eighteen months ago i had a clot", True),
+        ("later that year i took too many tablets", True),
+        ("last month i went to a&e with chest pain", True),
+        ("when i was at the infusion i fainted", False),
+        ("three months ago i had a clot", False),
     ],
 )
 def test_history_dated_in_the_past(sentence, dated):
