@@ -52,6 +52,7 @@ LONG_AGO_UNITS = frozenset({"years", "year", "decade", "decades", "ages", "long"
 OTHER_LANGUAGE_YEARS = frozenset({"anos", "ano", "decadas", "ans", "annees", "annee"})  # "hace dos anos", "il y a trois ans"
 LAST_PERIODS = frozenset({"year", "summer", "winter", "spring", "autumn", "fall", "christmas", "decade"})
 CHILDHOOD = frozenset({"kid", "child", "teenager", "teen", "baby", "student"})
+YOUNG = frozenset({"younger", "little", "small"})
 # Words of the present, including present-tense verbs: "last year I had a clot and I've got chest pain" stays.
 # ("got" alone is not one: "last winter a pain that got worse when I breathed" is history.)
 PRESENT_WORDS = frozenset(
@@ -304,8 +305,8 @@ def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> 
         if word in ("last", "that") and after[:1] and (after[0] in LAST_PERIODS or (word == "last" and after[0] == "month")):
             return True  # "last year", "last month", "later that year"
         if words[i : i + 2] in (["when", "i"], ["when", "he"], ["when", "she"]) and words[i + 2 : i + 3] == ["was"]:
-            age = after[2:4]
-            if age and (age[0].isdigit() or age[0] in CHILDHOOD or age[0] in ("younger", "little", "small") or age[1:] and age[1] in CHILDHOOD):
+            age = after[2:4]  # "17", "little", "a teenager"
+            if age and (age[0].isdigit() or age[0] in CHILDHOOD | YOUNG or age[1:] and age[1] in CHILDHOOD):
                 return True  # "when I was 17", "when she was little"
         if word == "back" and after[:1] and after[0] in ("in", "when"):
             return True

@@ -297,7 +297,8 @@ def test_distress_words_without_a_clear_ivig_question_get_the_distress_reply(tex
 
 @pytest.mark.parametrize("intent", ["simpler", "more_detail", "study_details"])
 def test_a_follow_up_in_another_language_with_nothing_answered_yet_gets_the_language_note(intent, domain):
-    message, _ = run(actions.ActionAnswerFollowUp(), tracker(intent, text="je ne comprends pas", triage={"level": None, "language": "fr"}), domain)
+    french = tracker(intent, text="je ne comprends pas", triage={"level": None, "language": "fr"})
+    message, _ = run(actions.ActionAnswerFollowUp(), french, domain)
     assert message["custom"]["kind"] == "language" and message["custom"]["language"] == "fr"
     # After an English answer the follow-up is about it, whatever the language.
     tr = tracker("simpler", text="je ne comprends pas", triage={"level": None, "language": "fr"}, current_topic="dosing")
