@@ -38,9 +38,10 @@ WORDS = "words"  # named word classes, used in patterns as $NAME
 LANGUAGES: Tuple[str, ...] = ("en", "es", "fr")
 GAP = "..."
 MAX_GAP = 3
-# The triage reads this much of a message: ten times the classifier's cut, far beyond any message a
-# patient types, and a bound on the CPU one oversized message can cost (about 1 s at this length).
-MAX_CHARS = 20_000
+# The triage reads this much of a message: four times the classifier's cut, far beyond any message a
+# patient types, and a bound on the CPU one oversized message can cost: the Matcher costs about 1.6 ms of CPU
+# per token with this many patterns, so about 3 s at this length, well inside the channel's reply timeout.
+MAX_CHARS = 8_000
 # History is not an emergency: "Two years ago I had a blood clot", "Back in 2019 I had anaphylaxis", "il y a
 # quelques annees j'ai fait une phlebite". An emergency or poisoning match whose sentence is dated in the past
 # and says nothing of the present ("now", "again", "since the infusion") is dropped. Crisis words are never

@@ -29,10 +29,10 @@ def test_a_red_flag_far_into_a_long_message(matcher):
     assert matcher.detect(story + " Also my throat is closing up right now.").level == "emergency"
 
 
-def test_a_red_flag_ten_times_past_the_cut_is_read_and_the_reading_is_bounded(matcher):
+def test_a_red_flag_three_times_past_the_cut_is_read_and_the_reading_is_bounded(matcher):
     from bot.triage.patterns import MAX_CHARS
 
-    filler = "ordinary words about fatigue. " * 600  # 18,000 characters
+    filler = "ordinary words about fatigue. " * 200  # 6,000 characters
     assert matcher.detect(filler + "i swallowed a whole bottle of tylenol").level == "poisoning"
     assert matcher.detect(filler * 2 + "i swallowed a whole bottle of tylenol") is None
     assert len(filler * 2) > MAX_CHARS
