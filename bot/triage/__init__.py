@@ -1,6 +1,6 @@
 """Safety triage: the first stage for every patient message, before and above topic understanding.
 
-- patterns.py / patterns.yml: what must never be missed, deterministic (spaCy Matcher), in English,
+- patterns.py / patterns.yml: what must never be missed, deterministic (spaCy token patterns), in English,
   Spanish and French, on the whole message.
 - risk.py: a learned risk model on the sentence embeddings, for indirect phrasing ("everyone would
   be better off without me") that no pattern lists.

@@ -35,7 +35,7 @@ class Triage:
         self.encoder = encoder
 
     def decide(self, text: str) -> TriageDecision:
-        text = text[:MAX_CHARS]  # the same bound for every part: an oversized message costs at most ~3 s
+        text = text[:MAX_CHARS]  # the same bound for every part, so an oversized message costs a bounded time
         language = detect_language(text)
         reading = self.patterns.read(text, language)
         hit = reading.hit

@@ -29,13 +29,43 @@ def test_a_red_flag_far_into_a_long_message(matcher):
     assert matcher.detect(story + " Also my throat is closing up right now.").level == "emergency"
 
 
-def test_a_red_flag_three_times_past_the_cut_is_read_and_the_reading_is_bounded(matcher):
+def test_a_red_flag_far_past_the_cut_is_read_and_the_reading_is_bounded(matcher):
     from bot.triage.patterns import MAX_CHARS
 
-    filler = "ordinary words about fatigue. " * 200  # 6,000 characters
+    filler = "ordinary words about fatigue. " * (MAX_CHARS // 50)  # 0.6 of the bound
+    assert len(filler) > 4 * 2000
     assert matcher.detect(filler + "i swallowed a whole bottle of tylenol").level == "poisoning"
     assert matcher.detect(filler * 2 + "i swallowed a whole bottle of tylenol") is None
     assert len(filler * 2) > MAX_CHARS
+
+
+def test_the_first_word_matcher_finds_every_match_spacys_matcher_finds(nlp, matcher, triage_cases):
+    """Same (pattern, start, end) triples as spaCy's own Matcher over the real patterns and every case text."""
+    from spacy.matcher import Matcher
+
+    from bot.triage.patterns import IGNORE, WORDS, load_patterns, split_scope
+
+    raw = load_patterns()
+    classes = {name.lower(): words for name, words in raw[WORDS].items()}
+    reference = Matcher(nlp.vocab)
+    for key, (level, _, line) in matcher.patterns.items():
+        words = split_scope(line)[1] if level == IGNORE else line
+        reference.add(key, [p for p in compile_pattern(nlp, words, classes) if p])
+    texts = [text for cases in triage_cases.values() for text in cases]
+    texts.append(" ".join(texts[:200]))  # one long message with many matches, some overlapping
+    for text in texts:
+        doc = matcher._doc(text, "en")
+        expected = {(nlp.vocab.strings[key], start, end) for key, start, end in reference(doc)}
+        assert set(matcher.matcher(doc)) == expected, text
+    assert sum(1 for text in texts[:50] if matcher.matcher(matcher._doc(text, "en"))) > 25  # the check compared real matches
+
+
+def test_a_gap_gives_every_end_and_no_pattern_starts_with_one(nlp):
+    matcher = PatternMatcher(nlp, {"emergency": {"en": ["chest ... pain"]}})
+    doc = matcher._doc("chest pain and pain", "en")
+    assert [(start, end) for _, start, end in matcher.matcher(doc)] == [(0, 2), (0, 4)]
+    with pytest.raises(ValueError):
+        matcher.matcher.add("odd", [[{"OP": "?"}, {"LEMMA": {"IN": ["pain"]}}]])
 
 
 def test_grammar_alternatives_optional_words_and_gaps(nlp):

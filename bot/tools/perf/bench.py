@@ -558,17 +558,19 @@ def stage_costs(texts: Sequence[str]) -> List[str]:
     risk = RiskModel.train(encoder, load_examples())
     encoder._cached.cache_clear()  # the stages below start from texts the encoder has not seen
 
-    def per_message(work: Callable[[str], object]) -> float:
+    def per_message(work: Callable[[str], object], messages: Sequence[str] = texts) -> float:
         start = time.process_time()
-        for text in texts:
+        for text in messages:
             work(text)
-        return (time.process_time() - start) / len(texts)
+        return (time.process_time() - start) / len(messages)
 
     encode = lambda text: encoder.encode([text])  # noqa: E731
+    long_message = [" ".join(texts)[:2000]] * 5  # a long message at the classifier's cut, timed five times
     rows = [
         ("sentence encoder, new text", per_message(encode)),
         ("sentence encoder, repeated text (cache)", per_message(encode)),
         ("triage patterns (whole message)", per_message(matcher.detect)),
+        ("triage patterns, one 2,000-character message", per_message(matcher.detect, long_message)),
         ("triage risk model (embeddings cached)", per_message(lambda text: risk.assess(encoder, text))),
     ]
     lines = [
