@@ -63,9 +63,14 @@ THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
 # "eighteen months ago" is long ago; "two months ago" may still be now.
 MANY_MONTHS = frozenset("six seven eight nine ten eleven twelve eighteen many several 6 7 8 9 10 11 12 15 18 24".split())
 # A sign said not to be there is not an emergency: "no chest pain, no trouble breathing", "pas de fievre", "no tengo
-# dolor de pecho". An emergency match is dropped when one of these words comes right before it (within two words,
-# not across a comma or "but"); a negation inside the match ("I can't breathe") is the sign itself.
+# dolor de pecho", "I don't have any chest pain or shortness of breath". An emergency match is dropped when one of
+# these words comes right before it (within two words besides the fillers below, not across a comma or "but"), or
+# when it follows "or" after a negated sign; a negation inside the match ("I can't breathe") is the sign itself, and
+# "never ... like this" says the sign is new ("I've never had chest pain like this").
 NEGATIONS = frozenset({"no", "not", "n't", "nt", "without", "never", "nor", "zero", "sin", "ni", "pas", "sans", "aucun", "aucune"})
+NEGATION_FILLERS = frozenset({"have", "has", "had", "got", "any", "a", "an", "feel", "felt", "notice", "noticed", "tengo", "de", "d'"})
+ALTERNATIVES = frozenset({"or", "nor", "o", "ni", "ou"})
+NEW_SIGN = frozenset({"like", "before", "worse", "comme", "como"})
 CLAUSE_BREAKS = frozenset({",", ".", "!", "?", ";", ":", "but", "pero", "mais", "-"})
 # Crisis words told as history with a recovery ("back in 2021 I was suicidal ... I'm doing well now") get the gentle
 # distress reply, which still offers the crisis line; without a recovery said in the message they stay a crisis.
@@ -220,10 +225,12 @@ class PatternMatcher:
         """The most urgent hit in `text`, and the text without its figures of speech (unchanged when it has none)."""
         doc = self._doc(text, language)
         keys = self.matcher(doc)
+        negated: Set[int] = set()  # the words of signs said not to be there
         by_level: Dict[str, PatternHit] = {}
-        for hit in self._hits(doc, keys):
+        for hit in self._hits(doc, keys, negated):
             by_level.setdefault(hit.level, hit)
-        figures = {i for key, start, end in keys if self.patterns[key][0] == FIGURES for i in range(start, end)}
+        # The risk model reads neither figures of speech nor negated signs: "no chest pain, just exhausted".
+        figures = {i for key, start, end in keys if self.patterns[key][0] == FIGURES for i in range(start, end)} | negated
         literal = "".join(t.text_with_ws for t in doc if t.i not in figures).strip() if figures else text
         return Reading(next((by_level[level] for level in LEVELS if level in by_level), None), literal)
 
@@ -236,7 +243,8 @@ class PatternMatcher:
                 token.lemma_ = correction  # the lemma is what the patterns match
         return doc
 
-    def _hits(self, doc, keys: List[Tuple[str, int, int]]) -> Iterator[PatternHit]:
+    def _hits(self, doc, keys: List[Tuple[str, int, int]], negated: Set[int]) -> Iterator[PatternHit]:
+        """The hits not dropped by an ignore span, history or a negation; adds the negated signs' words to `negated`."""
         ignored = [(start, end, self.scopes.get(key)) for key, start, end in keys if self.patterns[key][0] == IGNORE]
         recovered = None
         for key, start, end in keys:
@@ -244,8 +252,12 @@ class PatternMatcher:
             dropped = any(s <= start and end <= e and (scope is None or level in scope) for s, e, scope in ignored)
             if level in DATED_LEVELS and not dropped:
                 dropped = is_history(doc, start, end)
-            if level == "emergency" and not dropped:
-                dropped = is_negated(doc, start)
+            if level == "emergency":
+                listed = start > 1 and doc[start - 1].lower_ in ALTERNATIVES and start - 2 in negated  # "no X or Y"
+                negation = start if listed else negation_before(doc, start, end)
+                if negation is not None:
+                    dropped = True
+                    negated.update(range(negation, clause_end(doc, negation)))
             if level == "crisis" and not dropped and is_history(doc, start, end, clause_only=True):
                 recovered = bool(RECOVERY.search(doc.text)) if recovered is None else recovered
                 level = "distress" if recovered else level
@@ -336,14 +348,30 @@ def is_history(doc, start: int, end: int, clause_only: bool = False) -> bool:
     return not speaks_of_present(told) and dated_in_the_past([token.lower_ for token in doc[first:clause_end]])
 
 
-def is_negated(doc, start: int) -> bool:
-    """True when a negation comes right before doc[start] ("no chest pain", "pas de raideur de la nuque")."""
-    for token in reversed(doc[max(0, start - 2) : start]):
+def negation_before(doc, start: int, end: int) -> Optional[int]:
+    """Where a negation comes right before doc[start:end] ("no chest pain", "I don't have any chest pain", "pas de
+    raideur de la nuque"), or None; "never ... like this" says the sign is new, not absent, and a negation does not
+    reach past a clause break ("no fever but my neck is stiff"; "no fever, no stiff neck" is negated twice)."""
+    last_break = max((t.i for t in doc[start:end] if t.lower_ in CLAUSE_BREAKS or "\n" in t.text), default=None)
+    if last_break is not None and not any(t.lower_ in NEGATIONS for t in doc[last_break + 1 : last_break + 4]):
+        return None  # the match's last part is not negated
+    words = 0
+    for token in reversed(doc[max(0, start - 6) : start]):
         if token.lower_ in CLAUSE_BREAKS or "\n" in token.text:
-            return False
+            return None
         if token.lower_ in NEGATIONS:
-            return True
-    return False
+            new = token.lower_ == "never" and any(t.lower_ in NEW_SIGN for t in doc[end : clause_end(doc, end)])
+            return None if new else token.i
+        if token.lower_ not in NEGATION_FILLERS:
+            words += 1
+            if words == 2:
+                return None
+    return None
+
+
+def clause_end(doc, i: int) -> int:
+    """The index of the first clause break from doc[i] on (or the end of the doc)."""
+    return next((t.i for t in doc[i:] if t.lower_ in CLAUSE_BREAKS or "\n" in t.text), len(doc))
 
 
 def speaks_of_present(words: Sequence[str]) -> bool:
