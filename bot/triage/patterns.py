@@ -257,7 +257,7 @@ class PatternMatcher:
                 negation = start if listed else negation_before(doc, start, end)
                 if negation is not None:
                     dropped = True
-                    negated.update(range(negation, clause_end(doc, negation)))
+                    negated.update(range(negation, negated_list_end(doc, negation)))
             if level == "crisis" and not dropped and is_history(doc, start, end, clause_only=True):
                 recovered = bool(RECOVERY.search(doc.text)) if recovered is None else recovered
                 level = "distress" if recovered else level
@@ -367,6 +367,14 @@ def negation_before(doc, start: int, end: int) -> Optional[int]:
             if words == 2:
                 return None
     return None
+
+
+def negated_list_end(doc, i: int) -> int:
+    """The end of a list of negated clauses from doc[i]: "no chest pain, no fainting, no swelling"."""
+    end = clause_end(doc, i)
+    while end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in NEGATIONS:
+        end = clause_end(doc, end + 1)
+    return end
 
 
 def clause_end(doc, i: int) -> int:
