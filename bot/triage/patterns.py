@@ -312,10 +312,11 @@ class FirstWordMatcher:
         length, ends, todo = len(words["LOWER"]), [], [(0, start)]
         while todo:
             k, i = todo.pop()
-            spec = specs[k] if k < len(specs) else None
             if k == len(specs):
                 ends.append(i)
-            elif spec is None:  # a gap's word: skipped, or one token
+                continue
+            spec = specs[k]
+            if spec is None:  # a gap's word: skipped, or one token
                 todo.append((k + 1, i))
                 if i < length:
                     todo.append((k + 1, i + 1))
@@ -352,12 +353,12 @@ def negation_before(doc, start: int, end: int) -> Optional[int]:
     """Where a negation comes right before doc[start:end] ("no chest pain", "I don't have any chest pain", "pas de
     raideur de la nuque"), or None; "never ... like this" says the sign is new, not absent, and a negation does not
     reach past a clause break ("no fever but my neck is stiff"; "no fever, no stiff neck" is negated twice)."""
-    last_break = max((t.i for t in doc[start:end] if t.lower_ in CLAUSE_BREAKS or "\n" in t.text), default=None)
+    last_break = max((t.i for t in doc[start:end] if breaks_clause(t)), default=None)
     if last_break is not None and not any(t.lower_ in NEGATIONS for t in doc[last_break + 1 : last_break + 4]):
         return None  # the match's last part is not negated
     words = 0
     for token in reversed(doc[max(0, start - 6) : start]):
-        if token.lower_ in CLAUSE_BREAKS or "\n" in token.text:
+        if breaks_clause(token):
             return None
         if token.lower_ in NEGATIONS:
             new = token.lower_ == "never" and any(t.lower_ in NEW_SIGN for t in doc[end : clause_end(doc, end)])
@@ -379,7 +380,11 @@ def negated_list_end(doc, i: int) -> int:
 
 def clause_end(doc, i: int) -> int:
     """The index of the first clause break from doc[i] on (or the end of the doc)."""
-    return next((t.i for t in doc[i:] if t.lower_ in CLAUSE_BREAKS or "\n" in t.text), len(doc))
+    return next((t.i for t in doc[i:] if breaks_clause(t)), len(doc))
+
+
+def breaks_clause(token) -> bool:
+    return token.lower_ in CLAUSE_BREAKS or "\n" in token.text
 
 
 def speaks_of_present(words: Sequence[str]) -> bool:
