@@ -26,7 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.nlp.language import strip_accents
-from bot.triage.typos import TypoCorrector
+from bot.triage.typos import MIN_LENGTH, TypoCorrector, one_edit_apart
 
 PATTERNS_FILE = pathlib.Path(__file__).parent / "patterns.yml"
 # Most urgent first: when several levels match, the first one's reply is given. Poisoning comes first
@@ -190,6 +190,24 @@ def load_patterns(path: pathlib.Path = PATTERNS_FILE) -> Dict[str, Dict[str, Lis
     return raw
 
 
+def listed_misspellings(word_sets: Sequence[Set[str]], known: FrozenSet[str]) -> Dict[str, Set[str]]:
+    """word -> its misspellings that some pattern lists beside it (not English, one edit away: "hedache")."""
+    misspellings: Dict[str, Set[str]] = {}
+    for words in word_sets:
+        for typo in words - known:
+            for word in words & known:
+                if len(typo) >= MIN_LENGTH and typo.isalpha() and one_edit_apart(typo, word):
+                    misspellings.setdefault(word, set()).add(typo)
+    return misspellings
+
+
+def with_misspellings(spec: dict, misspellings: Mapping[str, Set[str]]) -> dict:
+    if "LEMMA" not in spec:
+        return spec
+    words = set(spec["LEMMA"]["IN"])
+    return {**spec, "LEMMA": {"IN": sorted(words.union(*(misspellings.get(w, ()) for w in words)))}}
+
+
 class PatternMatcher:
     """Finds the most urgent level whose wording is in a message."""
 
@@ -198,8 +216,8 @@ class PatternMatcher:
         self.matcher = FirstWordMatcher()
         self.patterns: Dict[str, Tuple[str, str, str]] = {}
         self.scopes: Dict[str, FrozenSet[str]] = {}  # ignore key -> the levels it drops (absent: all)
+        self.compiled: Dict[str, List[List[dict]]] = {}  # key -> the token patterns the matcher runs
         classes = {name.lower(): words for name, words in (patterns.get(WORDS) or {}).items()}
-        vocabulary: Set[str] = set()
         for level in (*LEVELS, IGNORE, FIGURES):
             for language, lines in (patterns.get(level) or {}).items():
                 for index, line in enumerate(lines or []):
@@ -208,10 +226,27 @@ class PatternMatcher:
                     scope, words = split_scope(line) if level == IGNORE else (None, line)
                     if scope is not None:
                         self.scopes[key] = scope
-                    compiled = [p for p in compile_pattern(nlp, words, classes) if p]
-                    vocabulary.update(w for p in compiled for spec in p for w in spec.get("LEMMA", {}).get("IN", ()))
-                    self.matcher.add(key, compiled)
-        self.typos = TypoCorrector(vocabulary, known_words)
+                    self.compiled[key] = [p for p in compile_pattern(nlp, words, classes) if p]
+        self.typos = TypoCorrector(set().union(*self._word_sets()), known_words)
+        # A misspelling is read as such, not corrected, when some line lists it ("hedache" beside "headache"): then
+        # every line that has the word has the misspelling too, or "worst hedache" would slip past the others.
+        # Only in English, where typos are read ("tomo" is Spanish, not a typo of "tome").
+        misspellings = listed_misspellings(self._word_sets("en"), self.typos.known)
+        for key, compiled in self.compiled.items():
+            if self.patterns[key][1] == "en":
+                self.compiled[key] = [[with_misspellings(spec, misspellings) for spec in p] for p in compiled]
+            self.matcher.add(key, self.compiled[key])
+
+    def _word_sets(self, language: Optional[str] = None) -> List[Set[str]]:
+        """The word set of every token spec (of one language's lines, or all)."""
+        return [
+            set(spec["LEMMA"]["IN"])
+            for key, patterns in self.compiled.items()
+            if language in (None, self.patterns[key][1])
+            for pattern in patterns
+            for spec in pattern
+            if "LEMMA" in spec
+        ]
 
     @classmethod
     def from_file(cls, nlp: Language, path: pathlib.Path = PATTERNS_FILE) -> "PatternMatcher":

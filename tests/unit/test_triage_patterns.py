@@ -43,14 +43,9 @@ def test_the_first_word_matcher_finds_every_match_spacys_matcher_finds(nlp, matc
     """Same (pattern, start, end) triples as spaCy's own Matcher over the real patterns and every case text."""
     from spacy.matcher import Matcher
 
-    from bot.triage.patterns import IGNORE, WORDS, load_patterns, split_scope
-
-    raw = load_patterns()
-    classes = {name.lower(): words for name, words in raw[WORDS].items()}
     reference = Matcher(nlp.vocab)
-    for key, (level, _, line) in matcher.patterns.items():
-        words = split_scope(line)[1] if level == IGNORE else line
-        reference.add(key, [p for p in compile_pattern(nlp, words, classes) if p])
+    for key, patterns in matcher.compiled.items():
+        reference.add(key, patterns)
     texts = [text for cases in triage_cases.values() for text in cases]
     texts.append(" ".join(texts[:200]))  # one long message with many matches, some overlapping
     for text in texts:
@@ -58,6 +53,13 @@ def test_the_first_word_matcher_finds_every_match_spacys_matcher_finds(nlp, matc
         expected = {(nlp.vocab.strings[key], start, end) for key, start, end in reference(doc)}
         assert set(matcher.matcher(doc)) == expected, text
     assert sum(1 for text in texts[:50] if matcher.matcher(matcher._doc(text, "en"))) > 25  # the check compared real matches
+
+
+def test_a_misspelling_listed_in_one_line_is_read_in_every_line_with_its_word(nlp):
+    matcher = PatternMatcher(nlp, {"emergency": {"en": ["worst headache", "headache|hedache ... stiff neck"]}})
+    assert matcher.detect("worst hedache of my life").level == "emergency"
+    assert matcher.detect("worst headache of my life").level == "emergency"
+    assert matcher.detect("worst heartache of my life") is None  # an English word is never read as another
 
 
 def test_a_gap_gives_every_end_and_no_pattern_starts_with_one(nlp):
