@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.answers import DETAILS, Reply, default_builder
 from bot.core.content_store import KNOWLEDGE_TOPICS, URGENT_TOPICS
-from bot.core.routing import STUDY_TOPIC_IDS, earlier_topic, named_studies, named_study_topic, topic_for, topic_in_context
+from bot.core.routing import STUDY_TOPIC_IDS, details_topic, earlier_topic, named_studies, named_study_topic, topic_for, topic_in_context
 
 SLOT_CURRENT_TOPIC = "current_topic"
 SLOT_CURRENT_STUDY = "current_study"
@@ -178,8 +178,8 @@ class ActionAnswerFollowUp(AnswerAction):
             named = named_study_topic((tracker.latest_message or {}).get("entities") or [])
             if named:
                 return default_builder().study_details(named)
-            study = tracker.get_slot(SLOT_CURRENT_STUDY)
-            return default_builder().study_details(topic if topic in STUDY_TOPIC_IDS or not study else study)
+            study = details_topic(text_of(tracker), topic, tracker.get_slot(SLOT_CURRENT_STUDY), discussed_topics(tracker))
+            return default_builder().study_details(study)
         if intent == INTENT_SIMPLER:
             return default_builder().short(topic)
         if intent == INTENT_EARLIER_TOPIC:

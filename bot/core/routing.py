@@ -100,6 +100,8 @@ def topic_in_context(topic: str, confidence: float, text: str, entities: Sequenc
 
 # "Back to the first one" names the first topic of the conversation; otherwise "the one before" is meant.
 FIRST_WORDS = re.compile(r"\b(first|frist|1st|beginning|start|original)\b", re.IGNORECASE)
+# "Going back to that first study, ...": the first study of the conversation, not the one just discussed.
+FIRST_STUDY = re.compile(r"\b(first|frist|1st|original)\s+(study|one|trial|paper)\b", re.IGNORECASE)
 
 
 def earlier_topic(text: str, discussed: Sequence[str]) -> Optional[str]:
@@ -111,3 +113,14 @@ def earlier_topic(text: str, discussed: Sequence[str]) -> Optional[str]:
     if FIRST_WORDS.search(text):
         return topics[0]
     return topics[-2] if len(topics) > 1 else topics[0]
+
+
+def details_topic(text: str, current_topic: Optional[str], current_study: Optional[str], discussed: Sequence[str]) -> Optional[str]:
+    """The topic whose studies a details question ("how many were in it?") is about: the first study discussed
+    when the message says so ("going back to that first study"), the topic just discussed when it is a study or
+    no study came up, else the last study discussed ("going back to that study" after other topics)."""
+    if FIRST_STUDY.search(text):
+        first = next((topic for topic in discussed if topic in STUDY_TOPIC_IDS), None)
+        if first:
+            return first
+    return current_topic if current_topic in STUDY_TOPIC_IDS or not current_study else current_study

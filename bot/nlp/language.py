@@ -42,10 +42,10 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
         "perche quando dove chi posso puo ho ha non si molto anche con per di del della nel questo".split()
     ),
 }
-# Words that alone say the language (greetings, thanks, question words): they count double.
+# Words that alone say the language (greetings, thanks, question words, "say it simpler"): they count double.
 MARKER_WORDS: Dict[str, FrozenSet[str]] = {
-    "es": frozenset("hola gracias buenas buenos adios cuanto cuanta cuesta ayuda puedo necesito".split()),
-    "fr": frozenset("bonjour bonsoir merci beaucoup salut combien coute aide besoin".split()),
+    "es": frozenset("hola gracias buenas buenos adios cuanto cuanta cuesta ayuda puedo necesito sencillo entiendo dimelo".split()),
+    "fr": frozenset("bonjour bonsoir merci beaucoup salut combien coute aide besoin simplement expliquez comprends svp stp".split()),
     "de": frozenset("hallo danke welche wieviel kostet hilft".split()),
     "pt": frozenset("ola obrigado obrigada quanto custa ajuda".split()),
     "it": frozenset("grazie quali quanto costa aiuta sei".split()),

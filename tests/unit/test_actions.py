@@ -333,6 +333,17 @@ def test_going_back_to_that_study_after_another_topic(domain):
     assert message["custom"]["topic"] == "study_vascular" and "21" in message["text"]
 
 
+def test_going_back_to_the_first_study_after_another_study(domain):
+    slots = {"current_topic": "study_sfn", "current_study": "study_sfn", "events": topic_history("study_vascular", "study_sfn")}
+    tr = tracker("study_details", "going back to that first study, was it randomised?", **slots)
+    message, _ = run(actions.ActionAnswerFollowUp(), tr, domain)
+    assert message["custom"]["topic"] == "study_vascular" and "21" in message["text"]
+    # "the first infusion" names no study: the study just discussed
+    tr = tracker("study_details", "how long after the first infusion did they improve?", **slots)
+    message, _ = run(actions.ActionAnswerFollowUp(), tr, domain)
+    assert message["custom"]["topic"] == "study_sfn"
+
+
 def test_study_details_of_a_named_study_describe_that_study(domain):
     """ "How many people were in the case series?" as a first message, or after another study: the study it names."""
     case_series = [{"entity": "STUDY", "value": "case series"}]

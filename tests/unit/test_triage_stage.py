@@ -153,6 +153,9 @@ def test_the_risk_model_reads_the_message_without_its_figures_of_speech(nlp):
         ("Est-ce que les IgIV sont efficaces pour le covid long ?", "fr"),
         ("Welche Nebenwirkungen hat IVIG bei Long Covid?", "de"),
         ("what are the side effects of ivig", "en"),
+        ("explícame más sencillo", "es"),  # a short "say it simpler" in another language
+        ("expliquez plus simplement", "fr"),
+        ("say it more simply please", "en"),
         ("gracias", "en"),  # short small talk stays with the classifier
         ("ok", "en"),
     ],
