@@ -60,6 +60,10 @@ PRESENT_WORDS = frozenset(
     "getting having ahora hoy todavia tengo estoy siento duele puedo maintenant aujourd'hui encore".split()
 )
 THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
+# "I'm nervous about it" tells a feeling now, not a sign now: "a clot in my leg five years ago, and I'm nervous" is history.
+FEELING_VERBS = frozenset("am 'm is are 're feel feels".split())
+FEELINGS = frozenset("nervous worried scared anxious afraid frightened concerned curious wondering terrified".split())
+FEELING_FILLERS = frozenset("so very really a bit little quite kind sort of".split())
 # "eighteen months ago" is long ago; "two months ago" may still be now.
 MANY_MONTHS = frozenset("six seven eight nine ten eleven twelve eighteen many several 6 7 8 9 10 11 12 15 18 24".split())
 # A sign said not to be there is not an emergency: "no chest pain, no trouble breathing", "pas de fievre", "no tengo
@@ -424,10 +428,16 @@ def breaks_clause(token) -> bool:
 
 def speaks_of_present(words: Sequence[str]) -> bool:
     """A word of the present ("now", "again", "still", a present-tense verb) or "this morning/week"."""
-    present = PRESENT_WORDS & set(words)
+    present = {word for i, word in enumerate(words) if word in PRESENT_WORDS and not _tells_a_feeling(words, i)}
     if present == {"since"} and all(_since_then(words, i) for i, word in enumerate(words) if word == "since"):
-        present = frozenset()  # "long since sorted", "all fine since": since then, not since this morning
+        present = set()  # "long since sorted", "all fine since": since then, not since this morning
     return bool(present) or ("this" in words and bool(THIS_PERIODS & set(words)))
+
+
+def _tells_a_feeling(words: Sequence[str], i: int) -> bool:
+    """True when words[i] is "am", "is", "feel"... followed by a feeling ("I'm a bit nervous")."""
+    after = [word for word in words[i + 1 : i + 5] if word not in FEELING_FILLERS]
+    return words[i] in FEELING_VERBS and bool(after) and after[0] in FEELINGS
 
 
 def _since_then(words: Sequence[str], i: int) -> bool:

@@ -133,6 +133,8 @@ def test_a_scoped_ignore_drops_only_its_levels(nlp):
         ("last month i went to a&e with chest pain", True),
         ("when i was at the infusion i fainted", False),
         ("three months ago i had a clot", False),
+        ("five years ago i had a clot , and i 'm a bit nervous", True),  # a feeling now, not the sign
+        ("five years ago i had a clot , and i 'm in pain", False),
     ],
 )
 def test_history_dated_in_the_past(sentence, dated):
