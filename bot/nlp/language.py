@@ -44,7 +44,9 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
 }
 # Words that alone say the language (greetings, thanks, question words, "say it simpler"): they count double.
 MARKER_WORDS: Dict[str, FrozenSet[str]] = {
-    "es": frozenset("hola gracias buenas buenos adios cuanto cuanta cuesta ayuda puedo necesito sencillo entiendo dimelo".split()),
+    "es": frozenset(
+        "hola gracias buenas buenos adios cuanto cuanta cuesta ayuda puedo necesito sencillo entiendo dimelo explicalo".split()
+    ),
     "fr": frozenset("bonjour bonsoir merci beaucoup salut combien coute aide besoin simplement expliquez comprends svp stp".split()),
     "de": frozenset("hallo danke welche wieviel kostet hilft".split()),
     "pt": frozenset("ola obrigado obrigada quanto custa ajuda".split()),

@@ -53,6 +53,7 @@ OTHER_LANGUAGE_YEARS = frozenset({"anos", "ano", "decadas", "ans", "annees", "an
 LAST_PERIODS = frozenset({"year", "summer", "winter", "spring", "autumn", "fall", "christmas", "decade"})
 CHILDHOOD = frozenset({"kid", "child", "teenager", "teen", "baby", "student"})
 YOUNG = frozenset({"younger", "little", "small"})
+AGE_DECADES = frozenset("teens twenties thirties forties fifties 20s 30s 40s 50s".split())
 # Words of the present, including present-tense verbs: "last year I had a clot and I've got chest pain" stays.
 # ("got" alone is not one: "last winter a pain that got worse when I breathed" is history.)
 PRESENT_WORDS = frozenset(
@@ -428,16 +429,16 @@ def breaks_clause(token) -> bool:
 
 def speaks_of_present(words: Sequence[str]) -> bool:
     """A word of the present ("now", "again", "still", a present-tense verb) or "this morning/week"."""
-    present = {word for i, word in enumerate(words) if word in PRESENT_WORDS and not _tells_a_feeling(words, i)}
+    present = {word for i, word in enumerate(words) if word in PRESENT_WORDS and not _not_a_present_sign(words, i)}
     if present == {"since"} and all(_since_then(words, i) for i, word in enumerate(words) if word == "since"):
         present = set()  # "long since sorted", "all fine since": since then, not since this morning
     return bool(present) or ("this" in words and bool(THIS_PERIODS & set(words)))
 
 
-def _tells_a_feeling(words: Sequence[str], i: int) -> bool:
-    """True when words[i] is "am", "is", "feel"... followed by a feeling ("I'm a bit nervous")."""
+def _not_a_present_sign(words: Sequence[str], i: int) -> bool:
+    """True when words[i] is "am", "is", "feel"... followed by a feeling ("I'm a bit nervous"), or asks "is there"."""
     after = [word for word in words[i + 1 : i + 5] if word not in FEELING_FILLERS]
-    return words[i] in FEELING_VERBS and bool(after) and after[0] in FEELINGS
+    return words[i] in FEELING_VERBS and bool(after) and (after[0] in FEELINGS or after[0] == "there")  # "are there risks?"
 
 
 def _since_then(words: Sequence[str], i: int) -> bool:
@@ -468,6 +469,8 @@ def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> 
             return True
         if word == "as" and after[:2] and after[0] == "a" and after[1:2] and after[1] in CHILDHOOD:
             return True
+        if word == "in" and after[:1] in (["my"], ["his"], ["her"]) and AGE_DECADES & set(after[1:3]):
+            return True  # "in my early twenties"
         if (word == "hace" or words[i - 1 : i + 2] == ["il", "y", "a"]) and OTHER_LANGUAGE_YEARS & set(after):
             return True
         if word in ("pasado", "dernier", "derniere") and {"ano", "an", "l'an", "annee", "l'annee"} & set(before):
