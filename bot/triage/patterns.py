@@ -65,6 +65,7 @@ THIS_PERIODS = frozenset({"morning", "afternoon", "evening", "week"})
 FEELING_VERBS = frozenset("am 'm is are 're feel feels".split())
 FEELINGS = frozenset("nervous worried scared anxious afraid frightened concerned curious wondering terrified".split())
 FEELING_FILLERS = frozenset("so very really a bit little quite kind sort of".split())
+RESOLVED = frozenset("fine ok okay sorted better well good resolved gone over settled".split())
 # "eighteen months ago" is long ago; "two months ago" may still be now.
 MANY_MONTHS = frozenset("six seven eight nine ten eleven twelve eighteen many several 6 7 8 9 10 11 12 15 18 24".split())
 # A sign said not to be there is not an emergency: "no chest pain, no trouble breathing", "pas de fievre", "no tengo
@@ -436,8 +437,11 @@ def speaks_of_present(words: Sequence[str]) -> bool:
 
 
 def _not_a_present_sign(words: Sequence[str], i: int) -> bool:
-    """True when words[i] is "am", "is", "feel"... followed by a feeling ("I'm a bit nervous"), or asks "is there"."""
+    """True when words[i] is "am", "is", "feel"... followed by a feeling ("I'm a bit nervous"), asks "is there", or
+    is the "now" of "fine now"."""
     after = [word for word in words[i + 1 : i + 5] if word not in FEELING_FILLERS]
+    if words[i] == "now" and words[i - 1 : i] and words[i - 1] in RESOLVED:
+        return True  # "all sorted now", "fine now": the event is over
     return words[i] in FEELING_VERBS and bool(after) and (after[0] in FEELINGS or after[0] == "there")  # "are there risks?"
 
 

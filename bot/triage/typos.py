@@ -12,6 +12,8 @@ import gzip
 import json
 from typing import Dict, Iterable, List, Optional, Set
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 # Words at least this frequent (natural log of their probability in spaCy's English table) are real words
 # and are never corrected; "pils" (-16.3) and "myslef" (-16.5) are rarer, "tbh" (-11.4) is not.
 KNOWN_LOG_PROB = -15.0
@@ -60,6 +62,7 @@ class TypoCorrector:
             return None
         candidates = {c for key in {word, *_deletions(word)} for c in self._index.get(key, ())}
         matches = sorted(c for c in candidates if one_edit_apart(word, c))
-        # Of several ("pils": pills, pits), the one in the known words first, then the first alphabetically.
-        matches.sort(key=lambda c: c not in self.known)
+        # Of several ("pils": pills, pits), a word that carries meaning before a function word ("thoat": throat,
+        # not that), then the one in the known words, then the first alphabetically.
+        matches.sort(key=lambda c: (c in STOP_WORDS, c not in self.known))
         return matches[0] if matches else None

@@ -26,6 +26,10 @@ def test_a_typo_one_edit_away_is_read_as_the_pattern_word(corrector, typo, word)
     assert corrector.correct(typo) == word
 
 
+def test_a_word_that_carries_meaning_wins_over_a_function_word():
+    assert TypoCorrector(["that", "throat"]).correct("thoat") == "throat"
+
+
 @pytest.mark.parametrize(
     "word",
     [
