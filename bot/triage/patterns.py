@@ -85,8 +85,12 @@ RECOVERY = re.compile(
     r"(better|good|great|solid|stable|safe) place|got (me )?through( it)?|got help|(much|far|way) better now|"
     r"(well|stable|fine|okay|ok) now|recovered|long behind me)\b"
 )
-# A year alone ("in 2015", "from 2021") dates a sentence when it is before this one.
+# A year ("in 2015", "from 2021", "in May 2022") dates a sentence when it is before this one.
 FIRST_YEAR = 1950
+MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 # "[poisoning, crisis] words ..." at the start of an ignore line: the levels it drops.
 SCOPE = re.compile(r"^\[([a-z, ]+)\]\s*")
 
@@ -432,7 +436,7 @@ def speaks_of_present(words: Sequence[str]) -> bool:
     """A word of the present ("now", "again", "still", a present-tense verb) or "this morning/week"."""
     present = {word for i, word in enumerate(words) if word in PRESENT_WORDS and not _not_a_present_sign(words, i)}
     if present == {"since"} and all(_since_then(words, i) for i, word in enumerate(words) if word == "since"):
-        present = set()  # "long since sorted", "all fine since": since then, not since this morning
+        present = set()  # "long since sorted", "all fine since", "since then": since that time, not since this morning
     return bool(present) or ("this" in words and bool(THIS_PERIODS & set(words)))
 
 
@@ -446,7 +450,7 @@ def _not_a_present_sign(words: Sequence[str], i: int) -> bool:
 
 
 def _since_then(words: Sequence[str], i: int) -> bool:
-    return i + 1 == len(words) or words[i + 1] in (",", ")") or words[i - 1 : i] == ["long"]
+    return i + 1 == len(words) or words[i + 1] in (",", ")", "then") or words[i - 1 : i] == ["long"]
 
 
 def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> bool:
@@ -469,7 +473,8 @@ def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> 
                 return True  # "when I was 17", "when she was little"
         if word == "back" and after[:1] and after[0] in ("in", "when"):
             return True
-        if word in ("in", "en", "from") and after[:1] and after[0].isdigit() and FIRST_YEAR <= int(after[0]) < this_year:
+        year = after[1:2] if after[:1] and after[0] in MONTHS else after[:1]  # "in 2015", "in May 2022"
+        if word in ("in", "en", "from") and year and year[0].isdigit() and FIRST_YEAR <= int(year[0]) < this_year:
             return True
         if word == "as" and after[:2] and after[0] == "a" and after[1:2] and after[1] in CHILDHOOD:
             return True
@@ -480,6 +485,14 @@ def dated_in_the_past(words: Sequence[str], this_year: Optional[int] = None) -> 
         if word in ("pasado", "dernier", "derniere") and {"ano", "an", "l'an", "annee", "l'annee"} & set(before):
             return True
     return False
+
+
+def told_as_recovered(passage: str) -> bool:
+    """Crisis words told as history with a recovery, as a passage the risk model raised: its first clause dated in
+    the past ("I had dark thoughts a few years back, ...") and a recovery said ("... doing well now")."""
+    text = normalise(passage)
+    first_clause = re.split(r"[,;.!?]", text, maxsplit=1)[0]
+    return bool(RECOVERY.search(text)) and dated_in_the_past(re.findall(r"[\w']+", first_clause))
 
 
 def normalise(text: str) -> str:

@@ -8,10 +8,11 @@ import dataclasses
 from typing import Any, Dict, Optional
 
 from bot.nlp.language import detect_language
-from bot.triage.patterns import MAX_CHARS, PatternMatcher
+from bot.triage.patterns import MAX_CHARS, PatternMatcher, told_as_recovered
 from bot.triage.risk import RiskModel
 
 DISTRESS = "distress"
+CRISIS = "crisis"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,9 @@ class Triage:
         # The model reads the message without its figures of speech ("this fog is killing me", "dying to know").
         if self.risk is not None and self.encoder is not None and any(c.isalpha() for c in reading.literal):
             risk = self.risk.assess(self.encoder, reading.literal, language)
+            if risk is not None and risk.level == CRISIS and told_as_recovered(risk.sentence):
+                # As for the patterns: "suicidal years back, got help, much better now" gets the gentle reply.
+                risk = dataclasses.replace(risk, level=DISTRESS)
             if risk is not None and (hit is None or risk.level != DISTRESS):
                 return TriageDecision(risk.level, "risk_model", language, risk.sentence)
         if hit is not None:

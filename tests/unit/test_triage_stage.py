@@ -212,3 +212,22 @@ def test_in_spanish_and_french_the_risk_model_raises_only_distress():
         assert model(column).assess(Encoder(), "any text", "en").level == level
         in_spanish = model(column).assess(Encoder(), "any text", "es")
         assert (in_spanish.level if in_spanish else None) == (level if level == "distress" else None)
+
+
+def test_a_crisis_the_risk_model_reads_in_recovered_history_gets_the_gentle_reply(nlp):
+    """As for the patterns: thoughts told as long past with a recovery get distress (which still offers the crisis
+    line); the same model on a present crisis, or on history with no recovery said, stays a crisis."""
+    from bot.triage.risk import RiskModel
+
+    class Encoder:
+        def encode(self, texts):
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    probabilities = np.full(5, 0.02)
+    probabilities[CLASSES.index("crisis")] = 0.92
+    always_crisis = RiskModel(np.zeros((2, 1)), np.zeros(1), np.zeros((1, 5)), np.log(probabilities))
+    triage = Triage(PatternMatcher.from_file(nlp), always_crisis, Encoder())
+    recovered = "A few years back I went through a very dark time, got proper support and I'm doing well now. Does IVIG affect mood?"
+    assert triage.decide(recovered).level == "distress"
+    assert triage.decide("A few years back I went through a very dark time and it has come back this week").level == "crisis"
+    assert triage.decide("everyone would be better off if I wasn't here, I'm doing well at hiding it").level == "crisis"
