@@ -45,6 +45,14 @@ CONTEXT_MAX_WORDS = 10
 CONTEXT_MAX_CONFIDENCE = 0.7
 # Said mid-conversation as often as anywhere: never read as a follow-up.
 NEVER_IN_CONTEXT = frozenset({"greeting", "goodbye", "thanks", "sources"})
+# "So who decides?" asks who decides what was just discussed (the dose, treatment in pregnancy): every answer names
+# the one who does. On its own it stays what the classifier read (candidates: who might get IVIG). Seen in four blind
+# question sets in a row, always after another topic, and always read as candidates however sure the classifier was.
+WHO_DECIDES = re.compile(
+    r"^\W*(?:(?:ok|okay|so|and|but|then)\W+)*who\s+(?:decides|would decide|will decide|gets to decide|makes the (?:call|decision))"
+    r"(?:\W+(?:that|it|this|then|in the end))*\W*$",
+    re.IGNORECASE,
+)
 
 
 def entity_values(entities: Iterable[dict], label: str) -> List[str]:
@@ -82,8 +90,11 @@ def topic_in_context(topic: str, confidence: float, text: str, entities: Sequenc
     """`topic`, or the topic just discussed when the message reads as a follow-up to it.
 
     A follow-up is short and not confidently placed elsewhere, and names no study or symptom of its own
-    ("and the small fibre one?" is a new topic). Gibberish keeps its fallback: it comes with confidence 1.
+    ("and the small fibre one?" is a new topic); "so who decides?" always is. Gibberish keeps its fallback: it comes
+    with confidence 1.
     """
+    if current_topic and current_topic not in NEVER_IN_CONTEXT and WHO_DECIDES.match(text):
+        return current_topic
     if (
         not current_topic
         or topic == current_topic

@@ -104,6 +104,18 @@ def test_a_short_unsure_message_continues_the_topic_just_discussed(intent, confi
     assert message["custom"]["topic"] == expected
 
 
+@pytest.mark.parametrize("text", ["so who decides?", "ok who would decide that", "who makes the call then?"])
+def test_who_decides_asks_about_the_topic_just_discussed(text, domain):
+    for current in ("pregnancy_children", "dosing"):
+        tr = tracker("candidates", text=text, current_topic=current, confidence=0.95)
+        message, _ = run(actions.ActionAnswerTopic(), tr, domain)
+        assert message["custom"]["topic"] == current
+    # first thing said, or a longer question of its own: the classifier's topic
+    assert run(actions.ActionAnswerTopic(), tracker("candidates", text=text, confidence=0.95), domain)[0]["custom"]["topic"] == "candidates"
+    longer = tracker("clinical_trials", text="who decides if I'm eligible for a trial?", current_topic="dosing", confidence=0.95)
+    assert run(actions.ActionAnswerTopic(), longer, domain)[0]["custom"]["topic"] == "clinical_trials"
+
+
 def test_tell_me_more_keeps_the_topic(content, domain):
     message, _ = run(actions.ActionAnswerFollowUp(), tracker("more_detail", current_topic="side_effects"), domain)
     assert message["custom"]["topic"] == "side_effects"
