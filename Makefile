@@ -117,7 +117,12 @@ test-robustness: $(MODEL) system-deps ## Bad input, fuzzing, faults (action serv
 	$(PY) -m pytest tests/robustness -q
 
 .PHONY: test
-test: lint types validate test-unit train test-stories test-e2e test-robustness test-browser ## Everything CI runs
+test: lint types validate test-unit train triage-check test-stories test-e2e test-robustness test-browser ## Everything CI runs
+
+# A retraining moves which messages the risk model catches by chance: compare with the last training's record.
+.PHONY: triage-check
+triage-check: $(MODEL) ## The triage alone on the seen safety sets vs tests/blind/triage-record.yml: fails on an urgent message lost or a new false alarm
+	$(PY) -m bot.tools.triage_check
 
 # Blind sets (tests/blind/README.md): written from TOPICS.md only, never trained on.
 BLIND_QUESTIONS ?= $(sort $(wildcard tests/blind/questions-*.yml))
